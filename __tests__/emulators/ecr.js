@@ -1,0 +1,231 @@
+// @ts-check
+// Amazon ECR, as far as GetAuthorizationToken goes: enough for the real AWS SDK
+// (pointed here with AWS_ENDPOINT_URL_ECR) to sign, send and parse as it would in production.
+import { Buffer } from 'node:buffer'
+import { randomBytes, randomUUID } from 'node:crypto'
+import { createServer } from 'node:http'
+
+const TARGET = 'AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken'
+const CONTENT_TYPE = 'application/x-amz-json-1.1'
+const TOKEN_LIFETIME_MS = 12 * 60 * 60 * 1000
+
+/**
+ * What the next answer should go wrong with.
+ * @typedef {'throttling' | 'access-denied' | 'expired-token' | 'server-error'
+ *   | 'no-authorization-data' | 'bad-token' | 'expired'} EcrFault
+ */
+
+/**
+ * @typedef {object} EcrRequest
+ * @property {string | undefined} target         the X-Amz-Target header
+ * @property {string | undefined} authorization  the SigV4 Authorization header
+ * @property {unknown} body                      parsed JSON, or the raw text when it is not JSON
+ */
+
+/**
+ * @typedef {object} EcrEmulatorOptions
+ * @property {string} [accountId]  default '123456789012'
+ * @property {string} [region]     default 'us-east-1'; requests signed for another region are refused, as AWS does
+ * @property {string} [password]   default: a fresh random one, shaped and sized like a real ECR password
+ * @property {string} [host]       default '127.0.0.1'
+ * @property {number} [port]       default 0 (any free port)
+ */
+
+/**
+ * @param {EcrEmulatorOptions} [options]
+ */
+export async function startEcrEmulator(options = {}) {
+  const accountId = options.accountId ?? '123456789012'
+  const region = options.region ?? 'us-east-1'
+  // Whole seconds, so the Date the SDK builds from the answer equals this one exactly.
+  const expiresAt = new Date(Math.floor((Date.now() + TOKEN_LIFETIME_MS) / 1000) * 1000)
+  const password = options.password ?? fakePassword(expiresAt)
+  const authorizationToken = Buffer.from(`AWS:${password}`).toString('base64')
+  const proxyEndpoint = `https://${accountId}.dkr.ecr.${region}.amazonaws.com`
+
+  /** @type {EcrRequest[]} */
+  const requests = []
+  /** @type {EcrFault[]} */
+  const faults = []
+
+  /**
+   * @param {string} raw
+   * @param {import('node:http').IncomingHttpHeaders} headers
+   * @returns {{status: number, body: object}}
+   */
+  function answer(raw, headers) {
+    const authorization = headers.authorization
+    if (!authorization?.startsWith('AWS4-HMAC-SHA256 Credential=')) {
+      return awsError('UnrecognizedClientException', 'The security token included in the request is invalid.')
+    }
+    // Credential=<key id>/<date>/<region>/<service>/aws4_request
+    const [, , scopeRegion, scopeService] = authorization.slice(28).split(',')[0].split('/')
+    if (scopeRegion !== region) {
+      return awsError('InvalidSignatureException', `Credential should be scoped to a valid region, not '${scopeRegion}'.`)
+    }
+    if (scopeService !== 'ecr') {
+      return awsError('InvalidSignatureException', "Credential should be scoped to correct service: 'ecr'.")
+    }
+    if (headers['x-amz-target'] !== TARGET) {
+      return awsError('UnknownOperationException', `Operation ${headers['x-amz-target']} is not served by this emulator`)
+    }
+    if (parseJson(raw) === undefined) {
+      return awsError('SerializationException', 'Start of structure or map found where not expected.')
+    }
+
+    const fault = faults.shift()
+    switch (fault) {
+      case 'throttling':
+        return awsError('ThrottlingException', 'Rate exceeded')
+      case 'access-denied':
+        return awsError(
+          'AccessDeniedException',
+          `User: arn:aws:sts::${accountId}:assumed-role/github-actions-ecr/GitHubActions is not authorized to perform: ` +
+            'ecr:GetAuthorizationToken on resource: * because no identity-based policy allows the ecr:GetAuthorizationToken action'
+        )
+      case 'expired-token':
+        return awsError('ExpiredTokenException', 'The security token included in the request is expired')
+      case 'server-error':
+        return awsError('ServerException', 'We encountered an internal error. Please try again.', 500)
+      case 'no-authorization-data':
+        return { status: 200, body: { authorizationData: [] } }
+      case 'bad-token':
+        return tokenAnswer(Buffer.from(`not-a-docker-login-${password.slice(0, 16)}`).toString('base64'), expiresAt)
+      case 'expired':
+        return tokenAnswer(authorizationToken, new Date(Date.now() - 60 * 60 * 1000))
+      default:
+        return tokenAnswer(authorizationToken, expiresAt)
+    }
+  }
+
+  /**
+   * @param {string} token
+   * @param {Date} expiry
+   */
+  function tokenAnswer(token, expiry) {
+    return { status: 200, body: { authorizationData: [{ authorizationToken: token, expiresAt: expiry.getTime() / 1000, proxyEndpoint }] } }
+  }
+
+  const server = createServer((req, res) => {
+    readBody(req)
+      .then((raw) => {
+        requests.push({
+          target: single(req.headers['x-amz-target']),
+          authorization: req.headers.authorization,
+          body: parseJson(raw) ?? raw
+        })
+        const { status, body } =
+          req.method === 'POST' && req.url === '/'
+            ? answer(raw, req.headers)
+            : awsError('UnknownOperationException', `${req.method} ${req.url} is not an ECR operation`, 404)
+        /** @type {Record<string, string>} */
+        const headers = { 'content-type': CONTENT_TYPE, 'x-amzn-requestid': randomUUID() }
+        if ('__type' in body) headers['x-amzn-errortype'] = String(body.__type)
+        res.writeHead(status, headers).end(JSON.stringify(body))
+      })
+      .catch(() => res.destroy())
+  })
+  const url = await listen(server, options.host ?? '127.0.0.1', options.port ?? 0)
+
+  return {
+    url,
+    accountId,
+    region,
+    password,
+    authorizationToken,
+    expiresAt,
+    requests,
+    /**
+     * Make the next `times` GetAuthorizationToken calls go wrong; later calls succeed again.
+     * Faults queue up in the order given.
+     * @param {EcrFault} kind
+     * @param {number} [times]
+     */
+    fail(kind, times = 1) {
+      for (let i = 0; i < times; i++) faults.push(kind)
+    },
+    /** @returns {Promise<void>} */
+    close: () => closeServer(server)
+  }
+}
+
+/**
+ * A JSON 1.1 error as AWS sends it: the SDK names its exception after `__type`
+ * (falling back to the x-amzn-ErrorType header) and takes `message` as the message.
+ * @param {string} type
+ * @param {string} message
+ * @param {number} [status]
+ */
+function awsError(type, message, status = 400) {
+  return { status, body: { __type: type, message } }
+}
+
+/**
+ * A real ECR password is base64 of a JSON envelope (payload, datakey, ...) and runs to a few
+ * thousand characters with '+', '/' and '='; a look-alike exercises the same length and escaping paths.
+ * @param {Date} expiresAt
+ */
+function fakePassword(expiresAt) {
+  const envelope = {
+    payload: randomBytes(1024).toString('base64'),
+    datakey: randomBytes(200).toString('base64'),
+    version: '2',
+    type: 'DATA_KEY',
+    expiration: Math.floor(expiresAt.getTime() / 1000)
+  }
+  return Buffer.from(JSON.stringify(envelope)).toString('base64')
+}
+
+/** @param {string | string[] | undefined} value */
+function single(value) {
+  return Array.isArray(value) ? value[0] : value
+}
+
+/**
+ * @param {string} text
+ * @returns {unknown}
+ */
+function parseJson(text) {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * @param {import('node:http').IncomingMessage} req
+ * @returns {Promise<string>}
+ */
+async function readBody(req) {
+  const chunks = []
+  for await (const chunk of req) chunks.push(chunk)
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+/**
+ * @param {import('node:http').Server} server
+ * @param {string} host
+ * @param {number} port
+ * @returns {Promise<string>} the base URL
+ */
+async function listen(server, host, port) {
+  await new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => resolve(undefined))
+  })
+  const address = /** @type {import('node:net').AddressInfo} */ (server.address())
+  return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`
+}
+
+/**
+ * Ends keep-alive sockets too, so a test never waits for a client's idle timeout.
+ * @param {import('node:http').Server} server
+ * @returns {Promise<void>}
+ */
+function closeServer(server) {
+  return new Promise((resolve) => {
+    server.close(() => resolve())
+    server.closeAllConnections()
+  })
+}
