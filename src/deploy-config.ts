@@ -1,0 +1,453 @@
+// pcc-deploy.toml, the Pipecat Cloud CLI's deploy config. The action owns a handful of keys and edits only
+// those, in place: the rest of the file is the user's, comments and layout included.
+import { randomBytes } from 'node:crypto'
+import { type FileHandle, mkdir, open, readFile, realpath, rename, rm, stat } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import { isDeepStrictEqual } from 'node:util'
+import { parse, stringify, TomlError, type TomlTable, type TomlValue } from 'smol-toml'
+import { ActionError } from './errors.js'
+
+export interface DeployConfigValues {
+  imageCredentials: string
+  agentName?: string
+  /** A full image reference, as `parseImageReference(...).full` gives it. */
+  image?: string
+  secretSet?: string
+  region?: string
+  agentProfile?: string
+  minAgents?: number
+  maxAgents?: number
+}
+
+export interface KeyChange {
+  /** `image`, `scaling.min_agents`, ... */
+  key: string
+  before?: string | number
+  /** Absent when the key was removed (a legacy key). */
+  after?: string | number
+}
+
+export interface DeployConfigPlan {
+  text: string
+  created: boolean
+  changes: KeyChange[]
+  notices: string[]
+}
+
+type Scalar = string | number
+
+/** The keys this action owns, keyed the way `KeyChange.key` names them. */
+type Wanted = Map<string, Scalar>
+
+/** A table header or a key/value pair, by offsets into the file. Headers have an empty `key`. */
+interface Statement {
+  start: number
+  end: number
+  table: string[]
+  key: string[]
+  keyStart: number
+  keyEnd: number
+  valueStart: number
+  valueEnd: number
+}
+
+interface Edit {
+  start: number
+  end: number
+  text: string
+}
+
+// Deprecated in CLI 0.6 and rejected by 1.x, yet still in the ECR guide's sample file.
+const LEGACY_SCALING = [
+  ['min_instances', 'min_agents'],
+  ['max_instances', 'max_agents']
+] as const
+
+// Integers as bigint, so `min_agents = 1.0` (a float) is told apart from `min_agents = 1`.
+const EXACT = { integersAsBigInt: true } as const
+
+/** Works out the new pcc-deploy.toml text without touching the disk, so main can report before writing. */
+export function planDeployConfig(existing: string | undefined, values: DeployConfigValues, path: string): DeployConfigPlan {
+  const wanted = wantedKeys(values)
+  if (existing === undefined && !wanted.has('agent_name')) {
+    throw new ActionError(
+      `Input agent-name: ${path} does not exist yet, and the Pipecat Cloud CLI requires agent_name in a new deploy config; set agent-name, or commit a ${path} that has agent_name.`
+    )
+  }
+  const before = existing === undefined ? {} : parseConfig(existing, path)
+  checkTypes(before, path)
+  // Re-reading the result is the safety net for the hand-written edit: a wrong file is never returned.
+  let cause: unknown
+  try {
+    const plan = existing === undefined ? planNewFile(wanted) : planUpdate(existing, before, wanted, path)
+    if (isDeepStrictEqual(parse(plan.text, EXACT), applyWanted(parse(existing ?? '', EXACT), wanted))) return plan
+  } catch (error) {
+    if (error instanceof ActionError) throw error
+    cause = error
+  }
+  throw new Error(
+    `Editing ${path} (config-file) gave a file that does not parse to the intended values, so it was not written and the file was left untouched. This is a bug in the action; please report it with a copy of the file.`,
+    { cause }
+  )
+}
+
+function wantedKeys(values: DeployConfigValues): Wanted {
+  const wanted: Wanted = new Map()
+  const strings: Array<[string, string | undefined]> = [
+    ['agent_name', values.agentName],
+    ['image', values.image],
+    ['image_credentials', values.imageCredentials],
+    ['secret_set', values.secretSet],
+    ['region', values.region],
+    ['agent_profile', values.agentProfile]
+  ]
+  for (const [key, value] of strings) {
+    if (value !== undefined && (value !== '' || key === 'image_credentials')) wanted.set(key, value)
+  }
+  const counts = [
+    ['scaling.min_agents', 'min-agents', values.minAgents, 0],
+    ['scaling.max_agents', 'max-agents', values.maxAgents, 1]
+  ] as const
+  for (const [key, input, value, least] of counts) {
+    if (value === undefined) continue
+    if (!Number.isSafeInteger(value) || value < least) {
+      throw new ActionError(`Input ${input}: ${value} is not a whole number of ${least} or more; give a value such as ${least + 1}.`)
+    }
+    wanted.set(key, value)
+  }
+  return wanted
+}
+
+function parseConfig(text: string, path: string): TomlTable {
+  try {
+    return parse(text, EXACT)
+  } catch (error) {
+    if (!(error instanceof TomlError)) throw error
+    const reason = error.message.split('\n')[0].replace(/^Invalid TOML document: /, '')
+    throw new ActionError(
+      `Input config-file: ${path} is not valid TOML (line ${error.line}, column ${error.column}: ${reason}); fix the file and run again. The file was left untouched.`
+    )
+  }
+}
+
+function checkTypes(config: TomlTable, path: string): void {
+  const expect = (key: string, value: TomlValue | undefined, wanted: string, ok: boolean) => {
+    if (value === undefined || ok) return
+    throw new ActionError(
+      `Input config-file: ${key} in ${path} is ${typeName(value)}, but the Pipecat Cloud CLI expects ${wanted}; fix or remove it and run again. The file was left untouched.`
+    )
+  }
+  for (const key of ['agent_name', 'image', 'image_credentials', 'secret_set', 'region', 'agent_profile']) {
+    expect(key, config[key], 'a string', typeof config[key] === 'string')
+  }
+  const scaling = config.scaling
+  expect('scaling', scaling, 'a table', isTable(scaling))
+  if (!isTable(scaling)) return
+  for (const key of ['min_agents', 'max_agents', ...LEGACY_SCALING.map(([legacy]) => legacy)]) {
+    expect(`scaling.${key}`, scaling[key], 'an integer', typeof scaling[key] === 'bigint')
+  }
+}
+
+function planNewFile(wanted: Wanted): DeployConfigPlan {
+  const config: Record<string, Scalar | Record<string, Scalar>> = {}
+  for (const [key, value] of wanted) {
+    const [first, second] = key.split('.')
+    if (second === undefined) config[first] = value
+    else config[first] = { ...(config[first] as Record<string, Scalar> | undefined), [second]: value }
+  }
+  const changes = [...wanted].map(([key, after]) => change(key, undefined, after))
+  return { text: stringify(config), created: true, changes, notices: [] }
+}
+
+/** Edits owned keys in place; every other byte of the file stays as it was. */
+function planUpdate(existing: string, before: TomlTable, wanted: Wanted, path: string): DeployConfigPlan {
+  const statements = scan(existing)
+  const eol = existing.includes('\r\n') ? '\r\n' : '\n'
+  const scaling = isTable(before.scaling) ? before.scaling : {}
+  const edits: Edit[] = []
+  const changes: KeyChange[] = []
+  const notices: string[] = []
+  const newTopLevel: string[] = []
+  const newScaling: string[] = []
+
+  const pairs = (where: (s: Statement) => boolean) => statements.filter((s) => s.key.length > 0 && where(s))
+  const find = (key: string) => pairs((s) => samePath([...s.table, ...s.key], key.split('.')))[0]
+  const replace = (start: number, end: number, text: string) => edits.push({ start, end, text })
+  const insert = (at: number, lines: string[], indent = '') => {
+    // Only the end of a file can lack a final line ending, and it needs one before anything goes after it.
+    const lead = at > 0 && existing[at - 1] !== '\n' && !edits.some((e) => e.start === at && e.end === at) ? eol : ''
+    replace(at, at, lead + lines.map((line) => indent + line + eol).join(''))
+  }
+  const indentOf = (s: Statement) => /[ \t]*$/.exec(existing.slice(s.start, s.keyStart))?.[0] ?? '' // not a byte-order mark
+  const refuseInlineScaling = () => {
+    if (find('scaling') === undefined) return
+    throw new ActionError(
+      `Input config-file: ${path} writes scaling as an inline table (scaling = { ... }), which the action does not edit; rewrite it as a [scaling] table with one key per line and run again. The file was left untouched.`
+    )
+  }
+
+  const setKey = (key: string, value: Scalar) => {
+    const [first, second] = key.split('.')
+    const old = scalar(second === undefined ? before[first] : scaling[second])
+    if (old === value) return
+    if (second !== undefined) refuseInlineScaling()
+    const statement = find(key)
+    if (statement) replace(statement.valueStart, statement.valueEnd, tomlValue(value))
+    else if (second === undefined) newTopLevel.push(assignment(first, value))
+    else newScaling.push(assignment(second, value))
+    changes.push(change(key, old, value))
+  }
+
+  const pending = new Map(wanted)
+  for (const [key, value] of wanted) if (!key.startsWith('scaling.')) setKey(key, value)
+  for (const [legacy, current] of LEGACY_SCALING) {
+    if (scaling[legacy] === undefined) continue
+    refuseInlineScaling()
+    const statement = find(`scaling.${legacy}`)
+    const old = scalar(scaling[legacy]) as number
+    changes.push(change(`scaling.${legacy}`, old, undefined))
+    if (scaling[current] !== undefined) {
+      replace(statement.start, statement.end, '')
+      notices.push(`Removed scaling.${legacy} from ${path}: scaling.${current} is already set, and the current Pipecat Cloud CLI rejects ${legacy}.`)
+      continue
+    }
+    const value = pending.get(`scaling.${current}`) ?? old
+    pending.delete(`scaling.${current}`)
+    replace(statement.keyStart, statement.keyEnd, [...statement.key.slice(0, -1), current].join('.'))
+    replace(statement.valueStart, statement.valueEnd, tomlValue(value))
+    changes.push(change(`scaling.${current}`, undefined, value))
+    notices.push(`Renamed scaling.${legacy} to ${current} in ${path}: the current Pipecat Cloud CLI rejects ${legacy}.`)
+  }
+  for (const [key, value] of pending) if (key.startsWith('scaling.')) setKey(key, value)
+
+  if (newTopLevel.length > 0) {
+    const lastTopLevel = pairs((s) => s.table.length === 0).at(-1)
+    const firstHeader = statements.find((s) => s.key.length === 0)
+    if (lastTopLevel) insert(lastTopLevel.end, newTopLevel, indentOf(lastTopLevel))
+    else if (firstHeader) insert(firstHeader.start, [...newTopLevel, ''])
+    else insert(existing.length, newTopLevel)
+  }
+  const scalingHeader = statements.find((s) => s.key.length === 0 && samePath(s.table, ['scaling']))
+  const lastDotted = pairs((s) => s.table.length === 0 && s.key[0] === 'scaling').at(-1)
+  if (newScaling.length > 0 && scalingHeader) {
+    const anchor = pairs((s) => samePath(s.table, ['scaling'])).at(-1) ?? scalingHeader
+    insert(anchor.end, newScaling, indentOf(anchor))
+  } else if (newScaling.length > 0 && lastDotted) {
+    insert(lastDotted.end, newScaling.map((line) => `scaling.${line}`), indentOf(lastDotted))
+  }
+  let text = applyEdits(existing, edits)
+  if (newScaling.length > 0 && !scalingHeader && !lastDotted) {
+    text += blankLineBefore(text, eol) + ['[scaling]', ...newScaling].map((line) => line + eol).join('')
+  }
+  return { text, created: false, changes, notices }
+}
+
+/**
+ * Splits the file into statements. smol-toml decides every boundary, so strings and quoted keys
+ * containing `=`, `#` or `[` are never misread: a pair ends at the first line where it parses on its own,
+ * the key ends at the first `=` that leaves a parsable key, and the value ends at the first `#` before which
+ * the pair already parses.
+ */
+function scan(text: string): Statement[] {
+  const statements: Statement[] = []
+  let table: string[] = []
+  for (let start = 0, end = 0; start < text.length; start = end) {
+    end = lineEnd(text, start)
+    const line = text.slice(start, end).trim()
+    if (line === '' || line.startsWith('#')) continue
+    if (line.startsWith('[')) {
+      table = leafPath(parse(line))
+      statements.push({ start, end, table, key: [], keyStart: start, keyEnd: start, valueStart: start, valueEnd: start })
+      continue
+    }
+    while (!parses(text.slice(start, end)) && end < text.length) end = lineEnd(text, end)
+    const source = text.slice(start, end)
+    const equals = firstIndex(source, '=', 0, (at) => parses(`${source.slice(0, at)}= 0`))
+    const comment = firstIndex(source, '#', equals, (at) => parses(source.slice(0, at)))
+    const keyText = source.slice(0, equals)
+    const valueText = source.slice(equals + 1, comment === -1 ? undefined : comment)
+    statements.push({
+      start,
+      end,
+      table,
+      key: leafPath(parse(`${keyText}= 0`)),
+      keyStart: start + keyText.length - keyText.trimStart().length,
+      keyEnd: start + keyText.trimEnd().length,
+      valueStart: start + equals + 1 + valueText.length - valueText.trimStart().length,
+      valueEnd: start + equals + 1 + valueText.trimEnd().length
+    })
+  }
+  return statements
+}
+
+function lineEnd(text: string, from: number): number {
+  const newline = text.indexOf('\n', from)
+  return newline === -1 ? text.length : newline + 1
+}
+
+function firstIndex(text: string, char: string, from: number, accept: (at: number) => boolean): number {
+  for (let at = text.indexOf(char, from); at !== -1; at = text.indexOf(char, at + 1)) if (accept(at)) return at
+  return -1
+}
+
+function parses(text: string): boolean {
+  try {
+    parse(text)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** The key path of a one-key document: `{ scaling: { min_agents: 0 } }` gives `['scaling', 'min_agents']`. */
+function leafPath(document: TomlTable): string[] {
+  const path: string[] = []
+  let node: TomlValue = document
+  for (let key = firstKey(node); key !== undefined; key = firstKey(node)) {
+    path.push(key)
+    node = (node as TomlTable)[key]
+  }
+  return path
+}
+
+function firstKey(node: TomlValue): string | undefined {
+  return isTable(node) ? Object.keys(node)[0] : undefined
+}
+
+function applyEdits(text: string, edits: Edit[]): string {
+  let result = ''
+  let cursor = 0
+  for (const edit of [...edits].sort((a, b) => a.start - b.start)) {
+    result += text.slice(cursor, edit.start) + edit.text
+    cursor = edit.end
+  }
+  return result + text.slice(cursor)
+}
+
+/** What the file should parse to: the old values with ours applied. Used to check the edit. */
+function applyWanted(config: TomlTable, wanted: Wanted): TomlTable {
+  for (const [key, value] of wanted) {
+    const [first, second] = key.split('.')
+    if (second === undefined) config[first] = value
+    else ((config.scaling ??= Object.create(null)) as TomlTable)[second] = BigInt(value)
+  }
+  const scaling = config.scaling
+  if (isTable(scaling)) {
+    for (const [legacy, current] of LEGACY_SCALING) {
+      if (scaling[legacy] === undefined) continue
+      scaling[current] ??= scaling[legacy]
+      delete scaling[legacy]
+    }
+  }
+  return config
+}
+
+function blankLineBefore(text: string, eol: string): string {
+  const trailingNewlines = text.slice(text.trimEnd().length).split('\n').length - 1
+  return text.trim() === '' ? '' : eol.repeat(Math.max(0, 2 - trailingNewlines))
+}
+
+function assignment(key: string, value: Scalar): string {
+  return stringify({ [key]: value }).trimEnd()
+}
+
+/** A value as TOML writes it, with smol-toml doing the quoting and escaping. */
+function tomlValue(value: Scalar): string {
+  return stringify({ v: value }).slice('v = '.length).trimEnd()
+}
+
+function scalar(value: TomlValue | undefined): Scalar | undefined {
+  return typeof value === 'bigint' ? Number(value) : (value as Scalar | undefined)
+}
+
+function change(key: string, before: Scalar | undefined, after: Scalar | undefined): KeyChange {
+  return { key, ...(before !== undefined && { before }), ...(after !== undefined && { after }) }
+}
+
+function samePath(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((key, index) => key === b[index])
+}
+
+function isTable(value: TomlValue | undefined): value is TomlTable {
+  return typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date)
+}
+
+function typeName(value: TomlValue): string {
+  if (typeof value === 'bigint') return 'an integer'
+  if (typeof value === 'number') return 'a float'
+  if (typeof value === 'string') return 'a string'
+  if (typeof value === 'boolean') return 'a boolean'
+  if (Array.isArray(value)) return 'an array'
+  return isTable(value) ? 'a table' : 'a date or time'
+}
+
+/** A markdown diff of the changed keys for the job summary; empty when nothing changed. */
+export function formatChanges(changes: KeyChange[]): string {
+  if (changes.length === 0) return ''
+  const lines = changes.flatMap(({ key, before, after }) => [
+    ...(before === undefined ? [] : [`- ${key} = ${tomlValue(before)}`]),
+    ...(after === undefined ? [] : [`+ ${key} = ${tomlValue(after)}`])
+  ])
+  return ['```diff', ...lines, '```', ''].join('\n')
+}
+
+export async function readDeployConfig(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return undefined
+    if (errorCode(error) === 'EISDIR') throw isDirectory(path)
+    throw new ActionError(`Input config-file: could not read ${path} (${reason(error)}); check the path and its permissions.`)
+  }
+}
+
+/**
+ * Replaces the file in one step (temp file, fsync, rename), so a failed run never leaves half a config behind.
+ * A symlink is written through, and the file keeps its mode: a 0600 config stays private.
+ */
+export async function writeDeployConfig(path: string, text: string): Promise<void> {
+  const target = await realpath(path).catch(() => path)
+  const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`)
+  let file: FileHandle | undefined
+  let tempCreated = false
+  try {
+    const mode = await modeOf(target)
+    await mkdir(dirname(target), { recursive: true })
+    file = await open(temp, 'wx', mode)
+    tempCreated = true
+    await file.chmod(mode) // open() applies the umask; chmod does not
+    await file.writeFile(text, 'utf8')
+    await file.sync()
+    await file.close()
+    file = undefined
+    await rename(temp, target)
+  } catch (error) {
+    await file?.close().catch(() => undefined)
+    if (tempCreated) await rm(temp, { force: true }).catch(() => undefined)
+    if (error instanceof ActionError) throw error
+    throw new ActionError(`Input config-file: could not write ${path} (${reason(error)}); check that its directory is writable. The file was left as it was.`)
+  }
+}
+
+async function modeOf(path: string): Promise<number> {
+  try {
+    const stats = await stat(path)
+    if (stats.isDirectory()) throw isDirectory(path)
+    return stats.mode & 0o777
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return 0o644
+    throw error
+  }
+}
+
+function isDirectory(path: string): ActionError {
+  return new ActionError(`Input config-file: ${path} is a directory; give a file path such as pcc-deploy.toml.`)
+}
+
+function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code
+}
+
+function reason(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}

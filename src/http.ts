@@ -1,0 +1,167 @@
+import * as core from '@actions/core'
+import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici'
+import { ActionError } from './errors.js'
+
+/** The proxy settings a runner exports, read by inputs.ts so nothing else touches the environment. */
+export interface ProxySettings {
+  httpProxy?: string
+  httpsProxy?: string
+  noProxy?: string
+}
+
+export interface RetryPolicy {
+  /** Tries in all, the first included. */
+  attempts: number
+  baseDelayMs: number
+  maxDelayMs: number
+  /** A retry that would start later than this after the first try is not made. */
+  budgetMs: number
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 500, maxDelayMs: 8_000, budgetMs: 60_000 }
+
+export interface HttpRequest {
+  method: 'GET' | 'PUT' | 'POST' | 'HEAD' | 'DELETE'
+  url: string
+  headers?: Record<string, string>
+  body?: string | Uint8Array
+}
+
+export interface HttpResponse {
+  status: number
+  headers: Record<string, string>
+  body: Buffer
+  /** Tries it took, the successful one included. */
+  attempts: number
+}
+
+export interface SendOptions {
+  /** The outside system in the user's words, for messages: "Pipecat Cloud", "the registry". */
+  service: string
+  /** Answers worth another try; network faults and timeouts are always retried. */
+  retryStatus?: (status: number) => boolean
+}
+
+export interface HttpClient {
+  send(req: HttpRequest, options: SendOptions): Promise<HttpResponse>
+  /** One try, no retries: for callers that bring their own retry strategy (the AWS SDK). */
+  sendOnce(req: HttpRequest, signal?: AbortSignal): Promise<Omit<HttpResponse, 'attempts'>>
+}
+
+export interface HttpClientOptions {
+  timeoutMs: number
+  proxy?: ProxySettings
+  retry?: RetryPolicy
+  dispatcher?: Dispatcher
+  sleep?: (ms: number) => Promise<void>
+  now?: () => number
+  random?: () => number
+}
+
+export const isRetryableStatus = (status: number): boolean =>
+  status === 408 || status === 409 || status === 425 || status === 429 || status >= 500
+
+/** Seconds or an HTTP date, as RFC 9110 allows; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
+  if (!value) return undefined
+  const trimmed = value.trim()
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000
+  const date = Date.parse(trimmed)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
+}
+
+/** "Full jitter" backoff: spreads retries of many scheduled runs so they do not hit the API in step. */
+export function backoffDelay(attempt: number, policy: RetryPolicy, random: () => number): number {
+  return Math.round(random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1)))
+}
+
+export function createProxyDispatcher(proxy: ProxySettings = {}): Dispatcher {
+  // undici flags this agent as experimental with a process warning that would read like a fault
+  // in every run's log; the settings we pass are explicit, so the warning tells the user nothing.
+  const emitWarning = process.emitWarning
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const code = typeof rest[0] === 'object' && rest[0] !== null ? (rest[0] as { code?: string }).code : undefined
+    if (code !== 'UNDICI-EHPA') (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest)
+  }) as typeof process.emitWarning
+  try {
+    return new EnvHttpProxyAgent({
+      httpProxy: proxy.httpProxy ?? '',
+      httpsProxy: proxy.httpsProxy ?? '',
+      noProxy: proxy.noProxy ?? ''
+    })
+  } finally {
+    process.emitWarning = emitWarning
+  }
+}
+
+function describeNetworkError(error: unknown, timeoutMs: number): string {
+  const code = (error as { code?: string })?.code ?? ''
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return `no answer within ${timeoutMs / 1000}s`
+  }
+  const cause = (error as { cause?: { code?: string } })?.cause?.code
+  if (code === 'UND_ERR_SOCKET' || cause === 'ECONNRESET') return 'the connection was reset'
+  return (error as Error)?.message?.split('\n')[0] || String(error)
+}
+
+export function createHttpClient(options: HttpClientOptions): HttpClient {
+  const policy = options.retry ?? DEFAULT_RETRY
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms)))
+  const now = options.now ?? Date.now
+  const random = options.random ?? Math.random
+  const dispatcher = options.dispatcher ?? createProxyDispatcher(options.proxy)
+
+  async function sendOnce(req: HttpRequest, signal?: AbortSignal): Promise<Omit<HttpResponse, 'attempts'>> {
+    const answer = await request(req.url, {
+      method: req.method,
+      headers: req.headers,
+      body: req.body,
+      dispatcher,
+      signal,
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs
+    })
+    const body = Buffer.from(await answer.body.arrayBuffer())
+    const headers: Record<string, string> = {}
+    for (const [name, value] of Object.entries(answer.headers)) {
+      if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value
+    }
+    return { status: answer.statusCode, headers, body }
+  }
+
+  async function send(req: HttpRequest, { service, retryStatus = isRetryableStatus }: SendOptions): Promise<HttpResponse> {
+    const started = now()
+    const host = new URL(req.url).host
+    for (let attempt = 1; ; attempt++) {
+      let waitMs: number
+      let why: string
+      try {
+        const answer = await sendOnce(req)
+        if (!retryStatus(answer.status) || attempt >= policy.attempts) return { ...answer, attempts: attempt }
+        const asked = parseRetryAfter(answer.headers['retry-after'], now())
+        waitMs = asked ?? backoffDelay(attempt, policy, random)
+        why = `${service} answered ${answer.status}`
+        if (started + policy.budgetMs < now() + waitMs) {
+          if (asked === undefined) return { ...answer, attempts: attempt }
+          throw new ActionError(
+            `${service} answered ${answer.status} and asked to wait ${Math.ceil(asked / 1000)}s, longer than this run may wait; it is busy or limiting requests: rerun the workflow later.`
+          )
+        }
+      } catch (error) {
+        if (error instanceof ActionError) throw error
+        const reason = describeNetworkError(error, options.timeoutMs)
+        waitMs = backoffDelay(attempt, policy, random)
+        why = `${service} (${host}): ${reason}`
+        if (attempt >= policy.attempts || started + policy.budgetMs < now() + waitMs) {
+          throw new ActionError(
+            `Could not reach ${service} at ${host} (${reason}, after ${attempt} attempt${attempt === 1 ? '' : 's'}); check the runner's network and its HTTPS_PROXY / NO_PROXY settings, then rerun.`
+          )
+        }
+      }
+      core.info(`${why}; retrying in ${(waitMs / 1000).toFixed(1)}s (attempt ${attempt + 1} of ${policy.attempts}).`)
+      await sleep(waitMs)
+    }
+  }
+
+  return { send, sendOnce }
+}

@@ -1,0 +1,251 @@
+import * as core from '@actions/core'
+import { ActionError } from './errors.js'
+import type { ProxySettings } from './http.js'
+import { parseImageReference, type ImageRef } from './image.js'
+
+/** Everything a run needs, checked before any network call. The only module that reads the environment. */
+export interface Inputs {
+  accountId: string
+  awsRegion: string
+  /** Host (and port, for a loopback test registry) of the registry, no scheme. */
+  registryHost: string
+  /** Scheme and host: https, or http for a loopback registry. */
+  registryUrl: string
+  secretName: string
+  apiToken: string
+  pipecatRegion?: string
+  /** Pipecat Cloud API base, without a trailing slash or `/v1`. */
+  apiUrl: string
+  waitForReady: boolean
+  waitTimeoutMs: number
+  requestTimeoutMs: number
+  dryRun: boolean
+  proxy: ProxySettings
+  image?: ImageRef
+  verifyImage: boolean
+  configFile?: string
+  deployConfig: DeployConfigInputs
+  alert?: AlertInputs
+}
+
+export interface DeployConfigInputs {
+  agentName?: string
+  secretSet?: string
+  agentProfile?: string
+  minAgents?: number
+  maxAgents?: number
+}
+
+export interface AlertInputs {
+  token: string
+  repository: string
+  runUrl: string
+  apiUrl?: string
+}
+
+type Env = Record<string, string | undefined>
+
+// Pipecat Cloud's own rule for set names (OpenAPI `setName`), so a bad name fails here and not at the API.
+const SET_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
+const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/
+const PIPECAT_REGION = /^[a-z]{2,}(-[a-z0-9]+)*$/
+const HOST = /^(\[[0-9a-f:.]+\]|[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)(:\d{1,5})?$/
+
+const fail = (message: string): never => {
+  throw new ActionError(message)
+}
+
+/** Loopback only: the token must never travel in clear over a network. */
+export function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase()
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host)
+}
+
+/** The registry host ECR serves for an account and region (ECR.md: "Registry hostnames"). */
+export function defaultRegistryHost(accountId: string, region: string): string {
+  return `${accountId}.dkr.ecr.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}`
+}
+
+// The YAML 1.2 core schema booleans, as core.getBooleanInput accepts them, with a one-line error.
+function readBoolean(name: string, fallback: boolean): boolean {
+  const raw = core.getInput(name)
+  if (raw === '') return fallback
+  if (['true', 'True', 'TRUE'].includes(raw)) return true
+  if (['false', 'False', 'FALSE'].includes(raw)) return false
+  return fail(`Input ${name} is "${raw}", not a boolean: use true or false.`)
+}
+
+function readWholeNumber(name: string, min: number, max: number, unit = ''): number | undefined {
+  const raw = core.getInput(name)
+  if (raw === '') return undefined
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    fail(`Input ${name} is "${raw}": use a whole number from ${min} to ${max}${unit}.`)
+  }
+  return Number(raw)
+}
+
+function readAccountId(): string {
+  const raw = core.getInput('aws-account-id')
+  if (raw === '') fail('Input aws-account-id is empty: set it to the 12-digit ID of the AWS account that owns the ECR registry, quoted.')
+  if (/^\d{12}$/.test(raw)) return raw
+  if (/^\d{1,11}$/.test(raw)) {
+    fail(
+      `Input aws-account-id is "${raw}", ${raw.length} digits instead of 12: YAML drops leading zeros from an unquoted number, so quote it (aws-account-id: '${raw.padStart(12, '0')}').`
+    )
+  }
+  return fail(`Input aws-account-id is "${raw}": use the 12-digit ID of the AWS account that owns the ECR registry.`)
+}
+
+function readAwsRegion(env: Env): string {
+  const raw = core.getInput('aws-region') || env.AWS_REGION || env.AWS_DEFAULT_REGION || ''
+  if (raw === '') {
+    fail('Input aws-region is not set and neither is AWS_REGION: set aws-region, or run aws-actions/configure-aws-credentials with aws-region before this step.')
+  }
+  if (!AWS_REGION.test(raw)) fail(`Input aws-region is "${raw}": use an AWS region code such as us-east-1.`)
+  return raw
+}
+
+function readSetName(name: string, required: boolean): string | undefined {
+  const raw = core.getInput(name)
+  if (raw === '' && required) fail(`Input ${name} is empty: set it to the name of the Pipecat Cloud image pull secret set, e.g. my-ecr-credentials.`)
+  if (raw === '') return undefined
+  if (raw.length < 3 || raw.length > 63 || !SET_NAME.test(raw)) {
+    fail(
+      `Input ${name} is "${raw}": Pipecat Cloud set names are 3 to 63 characters of lowercase letters, digits, "-" and ".", starting and ending with a letter or digit.`
+    )
+  }
+  return raw
+}
+
+function readApiUrl(): string {
+  const raw = core.getInput('pipecat-api-url') || 'https://api.pipecat.daily.co'
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    return fail(`Input pipecat-api-url is "${raw}", not a URL: use https://api.pipecat.daily.co or leave it empty.`)
+  }
+  if (url.username || url.password) {
+    fail('Input pipecat-api-url carries a user name or password: remove them; the API token goes in pipecat-api-token.')
+  }
+  if (url.search || url.hash) fail(`Input pipecat-api-url is "${raw}": remove the query or fragment.`)
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
+    fail(`Input pipecat-api-url is "${raw}": use https (http is allowed only for loopback test servers), so the API token never travels in clear.`)
+  }
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '').replace(/\/v1$/, '')
+}
+
+function readRegistry(accountId: string, awsRegion: string): { registryHost: string; registryUrl: string } {
+  const raw = core.getInput('registry')
+  if (raw === '') {
+    const registryHost = defaultRegistryHost(accountId, awsRegion)
+    return { registryHost, registryUrl: `https://${registryHost}` }
+  }
+  const match = /^(?:(https?):\/\/)?([^/]+)\/?$/i.exec(raw)
+  const host = match?.[2].toLowerCase() ?? ''
+  if (!match || !HOST.test(host)) {
+    return fail(`Input registry is "${raw}": use a registry host such as ${defaultRegistryHost(accountId, awsRegion)}, without a path.`)
+  }
+  const scheme = (match[1] ?? 'https').toLowerCase()
+  if (scheme === 'http' && !isLoopback(host.replace(/:\d+$/, ''))) {
+    fail(`Input registry is "${raw}": http is allowed only for loopback test registries; use https or just the host.`)
+  }
+  return { registryHost: host, registryUrl: `${scheme}://${host}` }
+}
+
+function readVerifyImage(image: ImageRef | undefined): boolean {
+  const raw = core.getInput('verify-image') || 'auto'
+  if (raw === 'auto') return image !== undefined
+  const wanted = raw === 'true' ? true : raw === 'false' ? false : fail(`Input verify-image is "${raw}": use auto, true or false.`)
+  if (wanted && !image) fail('Input verify-image is true but image is empty: set image to the image to check, or use verify-image: auto.')
+  return wanted
+}
+
+function readDeployConfig(): DeployConfigInputs {
+  const agentName = core.getInput('agent-name') || undefined
+  if (agentName !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(agentName)) {
+    fail(`Input agent-name is "${agentName}": use lowercase letters, digits and "-", starting and ending with a letter or digit.`)
+  }
+  const agentProfile = core.getInput('agent-profile') || undefined
+  if (agentProfile !== undefined && !/^[a-z0-9][-a-z0-9]*$/.test(agentProfile)) {
+    fail(`Input agent-profile is "${agentProfile}": use a Pipecat Cloud profile name such as agent-1x.`)
+  }
+  const minAgents = readWholeNumber('min-agents', 0, 1000)
+  const maxAgents = readWholeNumber('max-agents', 1, 1000)
+  if (minAgents !== undefined && maxAgents !== undefined && minAgents > maxAgents) {
+    fail(`Input min-agents (${minAgents}) is greater than max-agents (${maxAgents}): lower min-agents or raise max-agents.`)
+  }
+  return { agentName, secretSet: readSetName('secret-set', false), agentProfile, minAgents, maxAgents }
+}
+
+function readAlert(env: Env): AlertInputs | undefined {
+  if (!readBoolean('alert-issue', false)) return undefined
+  const token = core.getInput('github-token')
+  if (token) core.setSecret(token)
+  const repository = env.GITHUB_REPOSITORY ?? ''
+  if (!token) fail('Input alert-issue is true but github-token is empty: leave github-token at its default (${{ github.token }}) or pass a token.')
+  if (!repository) fail('Input alert-issue is true but GITHUB_REPOSITORY is not set: alerts work only inside a GitHub Actions run.')
+  const server = env.GITHUB_SERVER_URL || 'https://github.com'
+  return { token, repository, runUrl: `${server}/${repository}/actions/runs/${env.GITHUB_RUN_ID ?? ''}`, apiUrl: env.GITHUB_API_URL }
+}
+
+function readProxy(env: Env): ProxySettings {
+  // Lower case first, as curl and undici read them; runners behind corporate proxies set either.
+  return {
+    httpProxy: env.http_proxy || env.HTTP_PROXY || undefined,
+    httpsProxy: env.https_proxy || env.HTTPS_PROXY || undefined,
+    noProxy: env.no_proxy || env.NO_PROXY || undefined
+  }
+}
+
+export function readInputs(env: Env = process.env): Inputs {
+  // Masked before anything else can print it, including the validation errors below.
+  const apiToken = core.getInput('pipecat-api-token')
+  if (apiToken) core.setSecret(apiToken)
+
+  const accountId = readAccountId()
+  const awsRegion = readAwsRegion(env)
+  const secretName = readSetName('secret-name', true) as string
+  if (!apiToken) fail('Input pipecat-api-token is empty: pass your Pipecat Cloud Private API key from a secret, e.g. ${{ secrets.PIPECAT_API_KEY }}.')
+  const pipecatRegion = core.getInput('pipecat-region') || undefined
+  if (pipecatRegion !== undefined && !PIPECAT_REGION.test(pipecatRegion)) {
+    fail(`Input pipecat-region is "${pipecatRegion}": use a Pipecat Cloud region such as us-west, or leave it empty for your organization's default.`)
+  }
+  const apiUrl = readApiUrl()
+  const { registryHost, registryUrl } = readRegistry(accountId, awsRegion)
+  const waitForReady = readBoolean('wait-for-ready', true)
+  const waitTimeout = readWholeNumber('wait-timeout', 1, 3600, ' seconds') ?? 120
+  const requestTimeout = readWholeNumber('request-timeout', 1, 300, ' seconds') ?? 30
+  const dryRun = readBoolean('dry-run', false)
+
+  const imageInput = core.getInput('image')
+  const image = imageInput ? parseImageReference(imageInput, registryHost) : undefined
+  const verifyImage = readVerifyImage(image)
+  const configFile = core.getInput('config-file') || undefined
+  const deployConfig = readDeployConfig()
+  if (!configFile) {
+    const stray = (['agent-name', 'secret-set', 'agent-profile', 'min-agents', 'max-agents'] as const).find(name => core.getInput(name) !== '')
+    if (stray) fail(`Input ${stray} is set but config-file is empty: set config-file (e.g. pcc-deploy.toml) so it is written, or remove ${stray}.`)
+  }
+
+  return {
+    accountId,
+    awsRegion,
+    registryHost,
+    registryUrl,
+    secretName,
+    apiToken,
+    pipecatRegion,
+    apiUrl,
+    waitForReady,
+    waitTimeoutMs: waitTimeout * 1000,
+    requestTimeoutMs: requestTimeout * 1000,
+    dryRun,
+    proxy: readProxy(env),
+    image,
+    verifyImage,
+    configFile,
+    deployConfig,
+    alert: readAlert(env)
+  }
+}
