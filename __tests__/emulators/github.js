@@ -1,0 +1,204 @@
+// A local stand-in for the few GitHub REST endpoints that src/alert.ts calls, so the
+// tests exercise the real @actions/github client over real HTTP instead of mocks.
+// It answers the way api.github.com does for these calls (status codes, error bodies,
+// pagination links) and keeps its state in plain arrays the tests can read.
+import http from 'node:http'
+
+const DOCS = 'https://docs.github.com/rest'
+
+/**
+ * @param {{ token?: string }} [options] the token every request must carry; none means any
+ */
+export async function startGitHubEmulator({ token } = {}) {
+  /** @type {any[]} */ const issues = []
+  /** @type {any[]} */ const comments = []
+  /** @type {any[]} */ const labels = []
+  /** @type {any[]} */ const requests = []
+  /** @type {any[]} */ const faults = []
+  // A clock that moves one second per write, so "most recently updated" is never a tie.
+  let clock = Date.parse('2026-01-01T00:00:00Z')
+  const now = () => new Date((clock += 1000)).toISOString()
+  let url = ''
+
+  const server = http.createServer((req, res) => {
+    let raw = ''
+    req.setEncoding('utf8')
+    req.on('data', (chunk) => (raw += chunk))
+    req.on('end', () => {
+      const where = new URL(req.url ?? '/', url)
+      const method = req.method ?? 'GET'
+      const body = raw ? safeJson(raw) : undefined
+      requests.push({ method, path: where.pathname, query: Object.fromEntries(where.searchParams), body })
+
+      if (token && !carriesToken(req.headers.authorization, token)) {
+        return send(res, 401, { message: 'Bad credentials', documentation_url: DOCS, status: '401' })
+      }
+      const fault = takeFault(method)
+      if (fault?.drop) return req.socket.destroy()
+      if (fault) return send(res, fault.status, { message: fault.message, documentation_url: DOCS, status: String(fault.status) })
+
+      route(method, where, body, res)
+    })
+  })
+
+  /** Answers one request; every branch mirrors the shape api.github.com returns. */
+  function route(method, where, body, res) {
+    const repoPath = where.pathname.match(/^\/repos\/([^/]+)\/([^/]+)(\/.*)$/)
+    if (!repoPath) return notFound(res)
+    const [, owner, repo, rest] = repoPath
+    const repository = `${owner}/${repo}`
+
+    if (rest === '/issues' && method === 'GET') return listIssues(repository, where, res)
+    if (rest === '/issues' && method === 'POST') return createIssue(repository, body, res)
+    if (rest === '/labels' && method === 'POST') return createLabel(repository, body, res)
+
+    const issuePath = rest.match(/^\/issues\/(\d+)(\/comments)?$/)
+    if (!issuePath) return notFound(res)
+    const issue = issues.find((i) => i.repository === repository && i.number === Number(issuePath[1]))
+    if (!issue) return notFound(res)
+    if (issuePath[2] && method === 'GET') return paginate(where, comments.filter((c) => c.issue_number === issue.number && c.repository === repository), res)
+    if (issuePath[2] && method === 'POST') return createComment(issue, body, res)
+    if (!issuePath[2] && method === 'PATCH') return updateIssue(issue, body, res)
+    return notFound(res)
+  }
+
+  function listIssues(repository, where, res) {
+    const state = where.searchParams.get('state') ?? 'open'
+    const wanted = (where.searchParams.get('labels') ?? '').split(',').map((l) => l.trim()).filter(Boolean)
+    const sortKey = where.searchParams.get('sort') === 'updated' ? 'updated_at' : 'created_at'
+    const ascending = where.searchParams.get('direction') === 'asc'
+    const found = issues
+      .filter((i) => i.repository === repository)
+      .filter((i) => state === 'all' || i.state === state)
+      .filter((i) => wanted.every((name) => i.labels.some((l) => l.name === name)))
+      .sort((a, b) => (ascending ? 1 : -1) * a[sortKey].localeCompare(b[sortKey]))
+    return paginate(where, found, res)
+  }
+
+  function createIssue(repository, body, res) {
+    if (!body?.title) return validationFailed(res, 'Issue', 'title', 'missing_field')
+    const at = now()
+    const issue = {
+      repository,
+      number: issues.length + 1,
+      title: body.title,
+      body: body.body ?? null,
+      state: 'open',
+      state_reason: null,
+      labels: (body.labels ?? []).map((l) => ({ name: typeof l === 'string' ? l : l.name })),
+      comments: 0,
+      created_at: at,
+      updated_at: at,
+      closed_at: null,
+      html_url: `https://github.com/${repository}/issues/${issues.length + 1}`
+    }
+    issues.push(issue)
+    return send(res, 201, issue)
+  }
+
+  function createComment(issue, body, res) {
+    if (!body?.body) return validationFailed(res, 'IssueComment', 'body', 'missing_field')
+    const at = now()
+    const comment = {
+      repository: issue.repository,
+      issue_number: issue.number,
+      id: comments.length + 1,
+      body: body.body,
+      created_at: at,
+      updated_at: at,
+      html_url: `${issue.html_url}#issuecomment-${comments.length + 1}`
+    }
+    comments.push(comment)
+    issue.comments += 1
+    issue.updated_at = at
+    return send(res, 201, comment)
+  }
+
+  function updateIssue(issue, body, res) {
+    const at = now()
+    for (const key of ['title', 'body', 'state_reason']) if (body?.[key] !== undefined) issue[key] = body[key]
+    if (body?.state && body.state !== issue.state) {
+      issue.state = body.state
+      issue.closed_at = body.state === 'closed' ? at : null
+    }
+    issue.updated_at = at
+    return send(res, 200, issue)
+  }
+
+  function createLabel(repository, body, res) {
+    if (!body?.name) return validationFailed(res, 'Label', 'name', 'missing_field')
+    if (labels.some((l) => l.repository === repository && l.name.toLowerCase() === body.name.toLowerCase())) {
+      return validationFailed(res, 'Label', 'name', 'already_exists')
+    }
+    const label = { repository, name: body.name, color: body.color ?? 'ededed', description: body.description ?? null }
+    labels.push(label)
+    return send(res, 201, label)
+  }
+
+  /** GitHub pages with per_page/page and a Link header; @octokit's paginate follows it. */
+  function paginate(where, items, res) {
+    const perPage = Math.min(Number(where.searchParams.get('per_page') ?? 30), 100)
+    const page = Number(where.searchParams.get('page') ?? 1)
+    const headers = {}
+    if (page * perPage < items.length) {
+      const next = new URL(where)
+      next.searchParams.set('page', String(page + 1))
+      headers.link = `<${next}>; rel="next"`
+    }
+    return send(res, 200, items.slice((page - 1) * perPage, page * perPage), headers)
+  }
+
+  function takeFault(method) {
+    const index = faults.findIndex((f) => f.on === 'any' || (f.on === 'write') === (method !== 'GET'))
+    return index === -1 ? undefined : faults.splice(index, 1)[0]
+  }
+
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)))
+  const address = /** @type {import('node:net').AddressInfo} */ (server.address())
+  url = `http://127.0.0.1:${address.port}`
+
+  return {
+    url,
+    issues,
+    comments,
+    labels,
+    requests,
+    /**
+     * Makes the next matching request fail. By default the next write answers what
+     * GITHUB_TOKEN gets without `issues: write`: 403 "Resource not accessible by integration".
+     * @param {{ status?: number, message?: string, on?: 'write' | 'any', drop?: boolean }} [fault]
+     */
+    failNext(fault = {}) {
+      faults.push({ status: 403, message: 'Resource not accessible by integration', on: 'write', ...fault })
+    },
+    close() {
+      server.closeAllConnections()
+      return new Promise((resolve) => server.close(() => resolve(undefined)))
+    }
+  }
+}
+
+function carriesToken(header, token) {
+  return header === `token ${token}` || header === `Bearer ${token}`
+}
+
+function safeJson(text) {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
+}
+
+function send(res, status, data, headers = {}) {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers })
+  res.end(JSON.stringify(data))
+}
+
+function notFound(res) {
+  return send(res, 404, { message: 'Not Found', documentation_url: DOCS, status: '404' })
+}
+
+function validationFailed(res, resource, field, code) {
+  return send(res, 422, { message: 'Validation Failed', errors: [{ resource, field, code }], documentation_url: DOCS, status: '422' })
+}
