@@ -1,4 +1,4 @@
-import { defaultRegistryHost, isLoopback, readInputs } from '../src/inputs.js'
+import { defaultRegistryHost, isLoopback, readInputs as readFromEnv } from '../src/inputs.js'
 
 const BASE = {
   'aws-account-id': '012345678901',
@@ -7,13 +7,12 @@ const BASE = {
   'pipecat-api-token': 'pk_test_token'
 }
 
-// core.getInput reads INPUT_<NAME> from process.env; each test sets exactly the inputs it names.
+// The runner passes inputs as INPUT_<NAME> variables, hyphens kept; each test names exactly its inputs.
+let current: Record<string, string> = {}
 function withInputs(inputs: Record<string, string>): void {
-  for (const name of Object.keys(process.env)) if (name.startsWith('INPUT_')) delete process.env[name]
-  for (const [name, value] of Object.entries(inputs)) process.env[`INPUT_${name.toUpperCase()}`] = value
+  current = Object.fromEntries(Object.entries(inputs).map(([name, value]) => [`INPUT_${name.toUpperCase()}`, value]))
 }
-
-afterAll(() => withInputs({}))
+const readInputs = (env: Record<string, string>) => readFromEnv({ ...current, ...env })
 
 describe('readInputs', () => {
   test('builds the typed inputs with their defaults', () => {
@@ -161,4 +160,9 @@ test.each([
   ['example.com', false]
 ])('isLoopback(%s) is %s', (host, expected) => {
   expect(isLoopback(host)).toBe(expected)
+})
+
+test('inputs are trimmed, as the runner leaves YAML block scalars with a trailing newline', () => {
+  withInputs({ ...BASE, 'secret-name': '  my-ecr-credentials\n' })
+  expect(readInputs({}).secretName).toBe('my-ecr-credentials')
 })

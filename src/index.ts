@@ -1,3 +1,18 @@
-import { run } from './main.js'
+import { ActionError, failedCommand } from './errors.js'
+import { readInputs, type Inputs } from './inputs.js'
 
-await run()
+// Start-up is most of this action's run time, and a bad input is a common way to end, so the inputs
+// are checked before @actions/core (which brings an HTTP stack) or anything heavier is loaded.
+
+let inputs: Inputs | undefined
+try {
+  inputs = readInputs()
+} catch (error) {
+  const message = error instanceof ActionError ? error.message : `Unexpected error while reading the inputs: ${(error as Error)?.message ?? error}`
+  process.stdout.write(failedCommand(message))
+  process.exitCode = 1
+}
+if (inputs) {
+  const { run } = await import('./main.js')
+  await run(inputs)
+}

@@ -1,9 +1,11 @@
-import * as core from '@actions/core'
 import { ActionError } from './errors.js'
 import type { ProxySettings } from './http.js'
 import { parseImageReference, type ImageRef } from './image.js'
 
-/** Everything a run needs, checked before any network call. The only module that reads the environment. */
+/**
+ * Everything a run needs, checked before any network call. The only module that reads the environment.
+ * It loads nothing else, so a bad input fails before @actions/core or anything heavier is loaded.
+ */
 export interface Inputs {
   accountId: string
   awsRegion: string
@@ -45,6 +47,11 @@ export interface AlertInputs {
 
 type Env = Record<string, string | undefined>
 
+/** An input as the runner passes it, the way @actions/core's getInput reads it. */
+function input(env: Env, name: string): string {
+  return (env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim()
+}
+
 // Pipecat Cloud's own rule for set names (OpenAPI `setName`), so a bad name fails here and not at the API.
 const SET_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
 const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/
@@ -67,16 +74,16 @@ export function defaultRegistryHost(accountId: string, region: string): string {
 }
 
 // The YAML 1.2 core schema booleans, as core.getBooleanInput accepts them, with a one-line error.
-function readBoolean(name: string, fallback: boolean): boolean {
-  const raw = core.getInput(name)
+function readBoolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = input(env, name)
   if (raw === '') return fallback
   if (['true', 'True', 'TRUE'].includes(raw)) return true
   if (['false', 'False', 'FALSE'].includes(raw)) return false
   return fail(`Input ${name} is "${raw}", not a boolean: use true or false.`)
 }
 
-function readWholeNumber(name: string, min: number, max: number, unit = ''): number | undefined {
-  const raw = core.getInput(name)
+function readWholeNumber(env: Env, name: string, min: number, max: number, unit = ''): number | undefined {
+  const raw = input(env, name)
   if (raw === '') return undefined
   if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
     fail(`Input ${name} is "${raw}": use a whole number from ${min} to ${max}${unit}.`)
@@ -84,8 +91,8 @@ function readWholeNumber(name: string, min: number, max: number, unit = ''): num
   return Number(raw)
 }
 
-function readAccountId(): string {
-  const raw = core.getInput('aws-account-id')
+function readAccountId(env: Env): string {
+  const raw = input(env, 'aws-account-id')
   if (raw === '') fail('Input aws-account-id is empty: set it to the 12-digit ID of the AWS account that owns the ECR registry, quoted.')
   if (/^\d{12}$/.test(raw)) return raw
   if (/^\d{1,11}$/.test(raw)) {
@@ -97,7 +104,7 @@ function readAccountId(): string {
 }
 
 function readAwsRegion(env: Env): string {
-  const raw = core.getInput('aws-region') || env.AWS_REGION || env.AWS_DEFAULT_REGION || ''
+  const raw = input(env, 'aws-region') || env.AWS_REGION || env.AWS_DEFAULT_REGION || ''
   if (raw === '') {
     fail('Input aws-region is not set and neither is AWS_REGION: set aws-region, or run aws-actions/configure-aws-credentials with aws-region before this step.')
   }
@@ -105,8 +112,8 @@ function readAwsRegion(env: Env): string {
   return raw
 }
 
-function readSetName(name: string, required: boolean): string | undefined {
-  const raw = core.getInput(name)
+function readSetName(env: Env, name: string, required: boolean): string | undefined {
+  const raw = input(env, name)
   if (raw === '' && required) fail(`Input ${name} is empty: set it to the name of the Pipecat Cloud image pull secret set, e.g. my-ecr-credentials.`)
   if (raw === '') return undefined
   if (raw.length < 3 || raw.length > 63 || !SET_NAME.test(raw)) {
@@ -117,8 +124,8 @@ function readSetName(name: string, required: boolean): string | undefined {
   return raw
 }
 
-function readApiUrl(): string {
-  const raw = core.getInput('pipecat-api-url') || 'https://api.pipecat.daily.co'
+function readApiUrl(env: Env): string {
+  const raw = input(env, 'pipecat-api-url') || 'https://api.pipecat.daily.co'
   let url: URL
   try {
     url = new URL(raw)
@@ -135,8 +142,8 @@ function readApiUrl(): string {
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '').replace(/\/v1$/, '')
 }
 
-function readRegistry(accountId: string, awsRegion: string): { registryHost: string; registryUrl: string } {
-  const raw = core.getInput('registry')
+function readRegistry(env: Env, accountId: string, awsRegion: string): { registryHost: string; registryUrl: string } {
+  const raw = input(env, 'registry')
   if (raw === '') {
     const registryHost = defaultRegistryHost(accountId, awsRegion)
     return { registryHost, registryUrl: `https://${registryHost}` }
@@ -153,35 +160,34 @@ function readRegistry(accountId: string, awsRegion: string): { registryHost: str
   return { registryHost: host, registryUrl: `${scheme}://${host}` }
 }
 
-function readVerifyImage(image: ImageRef | undefined): boolean {
-  const raw = core.getInput('verify-image') || 'auto'
+function readVerifyImage(env: Env, image: ImageRef | undefined): boolean {
+  const raw = input(env, 'verify-image') || 'auto'
   if (raw === 'auto') return image !== undefined
   const wanted = raw === 'true' ? true : raw === 'false' ? false : fail(`Input verify-image is "${raw}": use auto, true or false.`)
   if (wanted && !image) fail('Input verify-image is true but image is empty: set image to the image to check, or use verify-image: auto.')
   return wanted
 }
 
-function readDeployConfig(): DeployConfigInputs {
-  const agentName = core.getInput('agent-name') || undefined
+function readDeployConfig(env: Env): DeployConfigInputs {
+  const agentName = input(env, 'agent-name') || undefined
   if (agentName !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(agentName)) {
     fail(`Input agent-name is "${agentName}": use lowercase letters, digits and "-", starting and ending with a letter or digit.`)
   }
-  const agentProfile = core.getInput('agent-profile') || undefined
+  const agentProfile = input(env, 'agent-profile') || undefined
   if (agentProfile !== undefined && !/^[a-z0-9][-a-z0-9]*$/.test(agentProfile)) {
     fail(`Input agent-profile is "${agentProfile}": use a Pipecat Cloud profile name such as agent-1x.`)
   }
-  const minAgents = readWholeNumber('min-agents', 0, 1000)
-  const maxAgents = readWholeNumber('max-agents', 1, 1000)
+  const minAgents = readWholeNumber(env, 'min-agents', 0, 1000)
+  const maxAgents = readWholeNumber(env, 'max-agents', 1, 1000)
   if (minAgents !== undefined && maxAgents !== undefined && minAgents > maxAgents) {
     fail(`Input min-agents (${minAgents}) is greater than max-agents (${maxAgents}): lower min-agents or raise max-agents.`)
   }
-  return { agentName, secretSet: readSetName('secret-set', false), agentProfile, minAgents, maxAgents }
+  return { agentName, secretSet: readSetName(env, 'secret-set', false), agentProfile, minAgents, maxAgents }
 }
 
 function readAlert(env: Env): AlertInputs | undefined {
-  if (!readBoolean('alert-issue', false)) return undefined
-  const token = core.getInput('github-token')
-  if (token) core.setSecret(token)
+  if (!readBoolean(env, 'alert-issue', false)) return undefined
+  const token = input(env, 'github-token')
   const repository = env.GITHUB_REPOSITORY ?? ''
   if (!token) fail('Input alert-issue is true but github-token is empty: leave github-token at its default (${{ github.token }}) or pass a token.')
   if (!repository) fail('Input alert-issue is true but GITHUB_REPOSITORY is not set: alerts work only inside a GitHub Actions run.')
@@ -199,32 +205,31 @@ function readProxy(env: Env): ProxySettings {
 }
 
 export function readInputs(env: Env = process.env): Inputs {
-  // Masked before anything else can print it, including the validation errors below.
-  const apiToken = core.getInput('pipecat-api-token')
-  if (apiToken) core.setSecret(apiToken)
+  // Masked by main before anything is logged; no message here ever holds it.
+  const apiToken = input(env, 'pipecat-api-token')
 
-  const accountId = readAccountId()
+  const accountId = readAccountId(env)
   const awsRegion = readAwsRegion(env)
-  const secretName = readSetName('secret-name', true) as string
+  const secretName = readSetName(env, 'secret-name', true) as string
   if (!apiToken) fail('Input pipecat-api-token is empty: pass your Pipecat Cloud Private API key from a secret, e.g. ${{ secrets.PIPECAT_API_KEY }}.')
-  const pipecatRegion = core.getInput('pipecat-region') || undefined
+  const pipecatRegion = input(env, 'pipecat-region') || undefined
   if (pipecatRegion !== undefined && !PIPECAT_REGION.test(pipecatRegion)) {
     fail(`Input pipecat-region is "${pipecatRegion}": use a Pipecat Cloud region such as us-west, or leave it empty for your organization's default.`)
   }
-  const apiUrl = readApiUrl()
-  const { registryHost, registryUrl } = readRegistry(accountId, awsRegion)
-  const waitForReady = readBoolean('wait-for-ready', true)
-  const waitTimeout = readWholeNumber('wait-timeout', 1, 3600, ' seconds') ?? 120
-  const requestTimeout = readWholeNumber('request-timeout', 1, 300, ' seconds') ?? 30
-  const dryRun = readBoolean('dry-run', false)
+  const apiUrl = readApiUrl(env)
+  const { registryHost, registryUrl } = readRegistry(env, accountId, awsRegion)
+  const waitForReady = readBoolean(env, 'wait-for-ready', true)
+  const waitTimeout = readWholeNumber(env, 'wait-timeout', 1, 3600, ' seconds') ?? 120
+  const requestTimeout = readWholeNumber(env, 'request-timeout', 1, 300, ' seconds') ?? 30
+  const dryRun = readBoolean(env, 'dry-run', false)
 
-  const imageInput = core.getInput('image')
+  const imageInput = input(env, 'image')
   const image = imageInput ? parseImageReference(imageInput, registryHost) : undefined
-  const verifyImage = readVerifyImage(image)
-  const configFile = core.getInput('config-file') || undefined
-  const deployConfig = readDeployConfig()
+  const verifyImage = readVerifyImage(env, image)
+  const configFile = input(env, 'config-file') || undefined
+  const deployConfig = readDeployConfig(env)
   if (!configFile) {
-    const stray = (['agent-name', 'secret-set', 'agent-profile', 'min-agents', 'max-agents'] as const).find(name => core.getInput(name) !== '')
+    const stray = (['agent-name', 'secret-set', 'agent-profile', 'min-agents', 'max-agents'] as const).find(name => input(env, name) !== '')
     if (stray) fail(`Input ${stray} is set but config-file is empty: set config-file (e.g. pcc-deploy.toml) so it is written, or remove ${stray}.`)
   }
 

@@ -1,7 +1,7 @@
 import * as core from '@actions/core'
 import { ActionError } from './errors.js'
 import { createHttpClient } from './http.js'
-import { readInputs, type Inputs } from './inputs.js'
+import type { Inputs } from './inputs.js'
 import { setOutputs, writeSummary, type Report } from './summary.js'
 
 // Heavy modules (the AWS SDK, the TOML parser, the GitHub client) are imported where a run needs
@@ -113,10 +113,11 @@ async function alert(inputs: Inputs, outcome: { failure: string } | { report: Re
   }
 }
 
-export async function run(): Promise<void> {
-  let inputs: Inputs | undefined
+export async function run(inputs: Inputs): Promise<void> {
+  // Masked before anything is logged: from here on the runner hides them wherever they appear.
+  core.setSecret(inputs.apiToken)
+  if (inputs.alert) core.setSecret(inputs.alert.token)
   try {
-    inputs = readInputs()
     const report = await refresh(inputs)
     setOutputs(report)
     await writeSummary(report)
@@ -127,6 +128,6 @@ export async function run(): Promise<void> {
         ? error.message
         : `Unexpected error (${(error as Error)?.name ?? 'unknown'}: ${String((error as Error)?.message ?? error).split('\n')[0]}); rerun, and report it with this log if it persists.`
     core.setFailed(message)
-    if (inputs) await alert(inputs, { failure: message })
+    await alert(inputs, { failure: message })
   }
 }
