@@ -14,9 +14,9 @@ npx tsc --noEmit -p tsconfig.test.json
 step "dist/ matches src/"
 fresh=$(mktemp -d)
 trap 'rm -rf "$fresh"' EXIT
-npx ncc build src/index.ts -o "$fresh" --minify --license licenses.txt >/dev/null
-if ! diff -r dist "$fresh" >/dev/null; then
-  diff -rq dist "$fresh" || true
+node scripts/bundle.js "$fresh/dist" >/dev/null
+if ! diff -r dist "$fresh/dist" >/dev/null; then
+  diff -rq dist "$fresh/dist" || true
   echo "dist/ is not what the build makes from src/: run 'npm run bundle' and commit dist/." >&2
   exit 1
 fi
@@ -29,4 +29,7 @@ step "unit and end-to-end tests (end-to-end on this Node and on node24)"
 NODE_OPTIONS=--experimental-vm-modules npx jest --ci
 
 step "production dependencies (npm audit)"
-npm audit --omit=dev --audit-level=high
+node scripts/audit.js
+
+step "benchmark, quick (node24, ratios against bare node)"
+node scripts/bench.js --check
