@@ -105,3 +105,14 @@ test('the time budget bounds backoff as well as attempts', async () => {
   expect(answer.status).toBe(500)
   expect(clock.sleeps).toEqual([1000, 2000])
 })
+
+test.each([
+  [407, /^Could not reach Pipecat Cloud at api\.example\.test: the proxy asks for credentials \(407\): put them in the proxy URL, http:\/\/user:password@proxy:port\.$/],
+  [403, /^Could not reach Pipecat Cloud at api\.example\.test: the proxy refused to connect to api\.example\.test \(403\): ask for api\.example\.test to be allowed, or add it to NO_PROXY\.$/]
+])('a proxy refusing the tunnel (%i) ends at once with the fix', async (status, message) => {
+  const { pool, http, clock } = setup()
+  pool.intercept({ path: '/v1/secrets' }).replyWithError(Object.assign(new Error(`Proxy response (${status}) !== 200 when HTTP Tunneling`), { code: 'UND_ERR_ABORTED' }))
+
+  await expect(http.send(get, { service: 'Pipecat Cloud' })).rejects.toThrow(message)
+  expect(clock.sleeps).toEqual([])
+})

@@ -1,7 +1,7 @@
 import * as core from '@actions/core'
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr'
 import { ActionError } from './errors.js'
-import type { HttpClient } from './http.js'
+import { proxyRefusal, type HttpClient } from './http.js'
 
 export interface EcrToken {
   /** base64 of `AWS:<password>`: what Pipecat Cloud stores and what a registry takes as Basic auth. */
@@ -41,6 +41,8 @@ export function sdkRequestHandler(http: HttpClient) {
         )
         return { response: { statusCode: answer.status, headers: answer.headers, body: new Uint8Array(answer.body) } }
       } catch (error) {
+        const refused = proxyRefusal(error, request.hostname)
+        if (refused) throw new ActionError(`Could not reach ECR at ${request.hostname}: ${refused}.`)
         // Names the SDK's retry strategy recognises as transient, so resets and timeouts are retried.
         const code = (error as { code?: string }).code ?? ''
         const transient = new Error((error as Error).message, { cause: error })
@@ -59,6 +61,7 @@ const SETUP = 'see docs/aws-setup.md'
 
 /** Turns what the SDK throws into a message a person can act on; `who` is the IAM identity when AWS named it. */
 export function explainEcrError(error: unknown, region: string): ActionError {
+  if (error instanceof ActionError) return error
   const name = (error as Error)?.name ?? ''
   const message = (error as Error)?.message ?? String(error)
   const who = /arn:aws[\w-]*:[^\s]+/.exec(message)?.[0]

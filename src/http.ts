@@ -94,6 +94,14 @@ export function createProxyDispatcher(proxy: ProxySettings = {}): Dispatcher {
   }
 }
 
+/** A proxy's refusal to open the tunnel: retrying cannot change it, so it ends the run at once. */
+export function proxyRefusal(error: unknown, host: string): string | undefined {
+  const status = /Proxy response \((\d{3})\)/.exec((error as Error)?.message ?? '')?.[1]
+  if (!status) return undefined
+  if (status === '407') return 'the proxy asks for credentials (407): put them in the proxy URL, http://user:password@proxy:port'
+  return `the proxy refused to connect to ${host} (${status}): ask for ${host} to be allowed, or add it to NO_PROXY`
+}
+
 function describeNetworkError(error: unknown, timeoutMs: number): string {
   const code = (error as { code?: string })?.code ?? ''
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
@@ -101,6 +109,8 @@ function describeNetworkError(error: unknown, timeoutMs: number): string {
   }
   const cause = (error as { cause?: { code?: string } })?.cause?.code
   if (code === 'UND_ERR_SOCKET' || cause === 'ECONNRESET') return 'the connection was reset'
+  if (cause === 'ECONNREFUSED' || code === 'ECONNREFUSED') return 'connection refused'
+  if (cause === 'ENOTFOUND' || code === 'ENOTFOUND') return 'host not found'
   return (error as Error)?.message?.split('\n')[0] || String(error)
 }
 
@@ -149,6 +159,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         }
       } catch (error) {
         if (error instanceof ActionError) throw error
+        const refused = proxyRefusal(error, host)
+        if (refused) throw new ActionError(`Could not reach ${service} at ${host}: ${refused}.`)
         const reason = describeNetworkError(error, options.timeoutMs)
         waitMs = backoffDelay(attempt, policy, random)
         why = `${service} (${host}): ${reason}`

@@ -4,6 +4,7 @@
 import { Buffer } from 'node:buffer'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { createServer } from 'node:http'
+import { createServer as createTlsServer } from 'node:https'
 
 const TARGET = 'AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken'
 const CONTENT_TYPE = 'application/x-amz-json-1.1'
@@ -29,6 +30,8 @@ const TOKEN_LIFETIME_MS = 12 * 60 * 60 * 1000
  * @property {string} [password]   default: a fresh random one, shaped and sized like a real ECR password
  * @property {string} [host]       default '127.0.0.1'
  * @property {number} [port]       default 0 (any free port)
+ * @property {{key: string | Buffer, cert: string | Buffer}} [tls]
+ *   serve https with this key and certificate (PEM), as the real endpoint does; default: plain http
  */
 
 /**
@@ -106,7 +109,11 @@ export async function startEcrEmulator(options = {}) {
     return { status: 200, body: { authorizationData: [{ authorizationToken: token, expiresAt: expiry.getTime() / 1000, proxyEndpoint }] } }
   }
 
-  const server = createServer((req, res) => {
+  /**
+   * @param {import('node:http').IncomingMessage} req
+   * @param {import('node:http').ServerResponse} res
+   */
+  const handle = (req, res) => {
     readBody(req)
       .then((raw) => {
         requests.push({
@@ -124,8 +131,9 @@ export async function startEcrEmulator(options = {}) {
         res.writeHead(status, headers).end(JSON.stringify(body))
       })
       .catch(() => res.destroy())
-  })
-  const url = await listen(server, options.host ?? '127.0.0.1', options.port ?? 0)
+  }
+  const server = options.tls ? createTlsServer({ key: options.tls.key, cert: options.tls.cert }, handle) : createServer(handle)
+  const url = await listen(server, options.host ?? '127.0.0.1', options.port ?? 0, options.tls ? 'https' : 'http')
 
   return {
     url,
@@ -204,23 +212,24 @@ async function readBody(req) {
 }
 
 /**
- * @param {import('node:http').Server} server
+ * @param {import('node:http').Server | import('node:https').Server} server
  * @param {string} host
  * @param {number} port
+ * @param {'http' | 'https'} scheme
  * @returns {Promise<string>} the base URL
  */
-async function listen(server, host, port) {
+async function listen(server, host, port, scheme) {
   await new Promise((resolve, reject) => {
     server.once('error', reject)
     server.listen(port, host, () => resolve(undefined))
   })
   const address = /** @type {import('node:net').AddressInfo} */ (server.address())
-  return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${address.port}`
 }
 
 /**
  * Ends keep-alive sockets too, so a test never waits for a client's idle timeout.
- * @param {import('node:http').Server} server
+ * @param {import('node:http').Server | import('node:https').Server} server
  * @returns {Promise<void>}
  */
 function closeServer(server) {

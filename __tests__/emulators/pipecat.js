@@ -5,6 +5,7 @@
 import { Buffer } from 'node:buffer'
 import { randomBytes } from 'node:crypto'
 import { STATUS_CODES, createServer } from 'node:http'
+import { createServer as createTlsServer } from 'node:https'
 
 const NAME_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
 const INVALID_FORMAT = 'Invalid request format'
@@ -54,6 +55,8 @@ const DEFAULT_PROVISIONING_ERROR = 'Failed to provision secret set. Please try a
  * @property {string} [provisioningError]  when set, provisioning ends `failed` with this errorMessage
  * @property {string} [host]           default '127.0.0.1'
  * @property {number} [port]           default 0 (any free port)
+ * @property {{key: string | Buffer, cert: string | Buffer}} [tls]
+ *   serve https with this key and certificate (PEM), as the real API does; default: plain http
  */
 
 /** @typedef {{status: number, body: unknown}} Answer */
@@ -197,10 +200,15 @@ export async function startPipecatEmulator(options = {}) {
     sendJson(res, answer, fault?.headers)
   }
 
-  const server = createServer((req, res) => {
+  /**
+   * @param {import('node:http').IncomingMessage} req
+   * @param {import('node:http').ServerResponse} res
+   */
+  const serve = (req, res) => {
     handle(req, res).catch(() => res.destroy())
-  })
-  const url = await listen(server, options.host ?? '127.0.0.1', options.port ?? 0)
+  }
+  const server = options.tls ? createTlsServer({ key: options.tls.key, cert: options.tls.cert }, serve) : createServer(serve)
+  const url = await listen(server, options.host ?? '127.0.0.1', options.port ?? 0, options.tls ? 'https' : 'http')
 
   /** @param {number} ms */
   function sleep(ms) {
@@ -449,16 +457,17 @@ async function readBody(req) {
 }
 
 /**
- * @param {import('node:http').Server} server
+ * @param {import('node:http').Server | import('node:https').Server} server
  * @param {string} host
  * @param {number} port
+ * @param {'http' | 'https'} scheme
  * @returns {Promise<string>} the base URL
  */
-async function listen(server, host, port) {
+async function listen(server, host, port, scheme) {
   await new Promise((resolve, reject) => {
     server.once('error', reject)
     server.listen(port, host, () => resolve(undefined))
   })
   const address = /** @type {import('node:net').AddressInfo} */ (server.address())
-  return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${address.port}`
 }

@@ -11,6 +11,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
+import { Agent } from 'undici'
 
 const REGISTRY_BIN = '/usr/bin/docker-registry'
 const HTPASSWD_BIN = '/usr/bin/htpasswd'
@@ -23,8 +24,13 @@ export interface PushOptions {
   format?: 'oci' | 'docker'
 }
 
+export interface RegistryOptions {
+  /** Serve https with this key and certificate (PEM), as ECR does; default: plain http. */
+  tls?: { key: string; cert: string }
+}
+
 export interface TestRegistry {
-  /** http://127.0.0.1:PORT */
+  /** http://127.0.0.1:PORT, or https:// when started with tls */
   url: string
   /** 127.0.0.1:PORT, as it appears in an image reference */
   host: string
@@ -44,7 +50,10 @@ export interface SkippedRegistry {
  * `{ skipped }` so a developer's machine can still run the rest; under CI it throws instead, so a
  * broken runner image fails the build rather than silently testing less.
  */
-export async function startRegistry(credentials: { username: string; password: string }): Promise<TestRegistry | SkippedRegistry> {
+export async function startRegistry(
+  credentials: { username: string; password: string },
+  options: RegistryOptions = {}
+): Promise<TestRegistry | SkippedRegistry> {
   const missing = await missingBinaries()
   if (missing) {
     const why = `${missing} not found; install it with: ${INSTALL_HINT}`
@@ -53,13 +62,20 @@ export async function startRegistry(credentials: { username: string; password: s
   }
 
   const workDir = await mkdtemp(join(tmpdir(), 'test-registry-'))
+  // This process trusts the test certificate through its own dispatcher; the environment's CAs stay as they are.
+  const dispatcher = options.tls ? new Agent({ connect: { ca: options.tls.cert } }) : undefined
   try {
     await writeFile(join(workDir, 'htpasswd'), await bcryptLine(credentials.username, credentials.password))
-    const { child, port } = await serveOnFreePort(workDir)
+    if (options.tls) {
+      await writeFile(join(workDir, 'cert.pem'), options.tls.cert)
+      await writeFile(join(workDir, 'key.pem'), options.tls.key, { mode: 0o600 })
+    }
+    const scheme = options.tls ? 'https' : 'http'
+    const { child, port } = await serveOnFreePort(workDir, scheme, dispatcher)
     const host = `127.0.0.1:${port}`
-    const url = `http://${host}`
+    const url = `${scheme}://${host}`
     const authorizationToken = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')
-    const pusher = new ImagePusher(url, `Basic ${authorizationToken}`)
+    const pusher = new ImagePusher(url, `Basic ${authorizationToken}`, dispatcher)
     // A script (the demo) that exits without calling close() must not leave a registry behind. Under
     // jest this never fires, but the running child keeps jest from exiting, which points at the missing close().
     const cleanUpAtExit = () => {
@@ -75,10 +91,12 @@ export async function startRegistry(credentials: { username: string; password: s
       close: async () => {
         process.off('exit', cleanUpAtExit)
         await stop(child)
+        await dispatcher?.close()
         await rm(workDir, { recursive: true, force: true })
       }
     }
   } catch (error) {
+    await dispatcher?.close()
     await rm(workDir, { recursive: true, force: true })
     throw error
   }
@@ -109,7 +127,8 @@ function bcryptLine(username: string, password: string): Promise<string> {
   })
 }
 
-function registryConfig(workDir: string, port: number): string {
+function registryConfig(workDir: string, port: number, scheme: Scheme): string {
+  const tls = scheme === 'https' ? ['  tls:', `    certificate: ${join(workDir, 'cert.pem')}`, `    key: ${join(workDir, 'key.pem')}`] : []
   return [
     'version: 0.1',
     'log:',
@@ -122,6 +141,7 @@ function registryConfig(workDir: string, port: number): string {
     'http:',
     `  addr: 127.0.0.1:${port}`,
     `  secret: ${randomBytes(16).toString('hex')}`,
+    ...tls,
     'auth:',
     '  htpasswd:',
     '    realm: test-registry',
@@ -131,19 +151,19 @@ function registryConfig(workDir: string, port: number): string {
 }
 
 /** Another process can take the port between our probe and the registry's bind, so try a few. */
-async function serveOnFreePort(workDir: string): Promise<{ child: ChildProcess; port: number }> {
+async function serveOnFreePort(workDir: string, scheme: Scheme, dispatcher?: Agent): Promise<{ child: ChildProcess; port: number }> {
   let lastError: unknown
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort()
     const configPath = join(workDir, 'config.yml')
-    await writeFile(configPath, registryConfig(workDir, port))
+    await writeFile(configPath, registryConfig(workDir, port, scheme))
     // The log goes to a file rather than a pipe nobody reads once the registry is up.
     const logPath = join(workDir, 'registry.log')
     const log = await open(logPath, 'w')
     const child = spawn(REGISTRY_BIN, ['serve', configPath], { stdio: ['ignore', 'ignore', log.fd] })
     await log.close()
     try {
-      await waitUntilReady(child, `http://127.0.0.1:${port}/v2/`, logPath)
+      await waitUntilReady(child, `${scheme}://127.0.0.1:${port}/v2/`, logPath, dispatcher)
       return { child, port }
     } catch (error) {
       lastError = error
@@ -151,6 +171,13 @@ async function serveOnFreePort(workDir: string): Promise<{ child: ChildProcess; 
     }
   }
   throw lastError
+}
+
+type Scheme = 'http' | 'https'
+
+/** Node's fetch takes an undici dispatcher, though its RequestInit type does not say so. */
+function withDispatcher(init: RequestInit, dispatcher: Agent | undefined): RequestInit {
+  return dispatcher ? ({ ...init, dispatcher } as RequestInit) : init
 }
 
 function freePort(): Promise<number> {
@@ -166,12 +193,12 @@ function freePort(): Promise<number> {
 }
 
 /** Ready means auth is on: /v2/ answers 401 to a request without credentials. */
-async function waitUntilReady(child: ChildProcess, probeUrl: string, logPath: string): Promise<void> {
+async function waitUntilReady(child: ChildProcess, probeUrl: string, logPath: string, dispatcher?: Agent): Promise<void> {
   let exited = false
   child.once('exit', () => (exited = true))
   const deadline = Date.now() + 10_000
   while (!exited && Date.now() < deadline) {
-    const status = await fetch(probeUrl).then(
+    const status = await fetch(probeUrl, withDispatcher({}, dispatcher)).then(
       async answer => {
         await answer.arrayBuffer()
         return answer.status
@@ -239,7 +266,8 @@ const EMPTY_TAR = Buffer.alloc(1024)
 class ImagePusher {
   constructor(
     private readonly url: string,
-    private readonly authorization: string
+    private readonly authorization: string,
+    private readonly dispatcher?: Agent
   ) {}
 
   async push(repository: string, tag: string, kind: TestImageKind, format: Format): Promise<string> {
@@ -315,7 +343,7 @@ class ImagePusher {
   private async call(method: string, pathOrUrl: string, expected: number, body?: Buffer, contentType?: string): Promise<Response> {
     const headers: Record<string, string> = { authorization: this.authorization }
     if (contentType) headers['content-type'] = contentType
-    const answer = await fetch(new URL(pathOrUrl, this.url), { method, headers, body })
+    const answer = await fetch(new URL(pathOrUrl, this.url), withDispatcher({ method, headers, body }, this.dispatcher))
     const text = await answer.text()
     if (answer.status !== expected) {
       throw new Error(`Test registry: ${method} ${pathOrUrl} answered ${answer.status}, expected ${expected}: ${text.trim()}`)
