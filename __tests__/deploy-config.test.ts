@@ -293,7 +293,19 @@ describe('planDeployConfig', () => {
       'Input min-agents: -1 is not a whole number of 0 or more; give a value such as 1.'
     ],
     ['a fractional max-agents', 'image_credentials = "ecr"\n', { imageCredentials: 'ecr', maxAgents: 1.5 }, 'Input max-agents: 1.5 is not a whole number of 1 or more; give a value such as 2.'],
-    ['a max-agents of zero', 'image_credentials = "ecr"\n', { imageCredentials: 'ecr', maxAgents: 0 }, 'Input max-agents: 0 is not a whole number of 1 or more; give a value such as 2.']
+    ['a max-agents of zero', 'image_credentials = "ecr"\n', { imageCredentials: 'ecr', maxAgents: 0 }, 'Input max-agents: 0 is not a whole number of 1 or more; give a value such as 2.'],
+    [
+      'a min-agents above the max_agents already in the file',
+      'image_credentials = "ecr"\n\n[scaling]\nmax_agents = 3\n',
+      { imageCredentials: 'ecr', minAgents: 5 },
+      'Input min-agents / max-agents: pcc-deploy.toml would get min_agents = 5 above max_agents = 3; set both inputs, or change the file, so that min-agents <= max-agents.'
+    ],
+    [
+      'a max-agents below a legacy min_instances in the file',
+      'image_credentials = "ecr"\n\n[scaling]\nmin_instances = 4\n',
+      { imageCredentials: 'ecr', maxAgents: 2 },
+      'Input min-agents / max-agents: pcc-deploy.toml would get min_agents = 4 above max_agents = 2; set both inputs, or change the file, so that min-agents <= max-agents.'
+    ]
   ])('refuses %s', (_case, existing, values, message) => {
     const planning = () => planDeployConfig(existing, values, path)
     expect(planning).toThrow(ActionError)

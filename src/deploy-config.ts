@@ -76,6 +76,7 @@ export function planDeployConfig(existing: string | undefined, values: DeployCon
   }
   const before = existing === undefined ? {} : parseConfig(existing, path)
   checkTypes(before, path)
+  checkScaling(applyWanted(parse(existing ?? '', EXACT), wanted), path)
   // Re-reading the result is the safety net for the hand-written edit: a wrong file is never returned.
   let cause: unknown
   try {
@@ -145,6 +146,18 @@ function checkTypes(config: TomlTable, path: string): void {
   if (!isTable(scaling)) return
   for (const key of ['min_agents', 'max_agents', ...LEGACY_SCALING.map(([legacy]) => legacy)]) {
     expect(`scaling.${key}`, scaling[key], 'an integer', typeof scaling[key] === 'bigint')
+  }
+}
+
+/** One input can meet the other's value in the file: the CLI would reject min above max, so refuse it here. */
+function checkScaling(after: TomlTable, path: string): void {
+  const scaling = isTable(after.scaling) ? after.scaling : {}
+  const min = scalar(scaling.min_agents)
+  const max = scalar(scaling.max_agents)
+  if (typeof min === 'number' && typeof max === 'number' && min > max) {
+    throw new ActionError(
+      `Input min-agents / max-agents: ${path} would get min_agents = ${min} above max_agents = ${max}; set both inputs, or change the file, so that min-agents <= max-agents.`
+    )
   }
 }
 
