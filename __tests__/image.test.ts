@@ -188,3 +188,17 @@ describe('parseImageReference', () => {
     expect(parsing).toThrow(new ActionError(message))
   })
 })
+
+test.each(['https://AWS:hunter2secret@123456789012.dkr.ecr.us-east-1.amazonaws.com/agent:1', 'AWS:hunter2secret@123456789012.dkr.ecr.us-east-1.amazonaws.com/agent:1'])(
+  'refuses credentials in the reference without repeating them: %s',
+  value => {
+    expect(() => parseImageReference(value, '123456789012.dkr.ecr.us-east-1.amazonaws.com')).toThrow(
+      'Input image: the reference carries a user name or password; remove them: the pull secret holds the credentials.'
+    )
+  }
+)
+
+test('a short digest reference is not mistaken for credentials', () => {
+  const digest = `sha256:${'a'.repeat(64)}`
+  expect(parseImageReference(`agent@${digest}`, '123456789012.dkr.ecr.us-east-1.amazonaws.com').digest).toBe(digest)
+})

@@ -166,3 +166,15 @@ test('inputs are trimmed, as the runner leaves YAML block scalars with a trailin
   withInputs({ ...BASE, 'secret-name': '  my-ecr-credentials\n' })
   expect(readInputs({}).secretName).toBe('my-ecr-credentials')
 })
+
+test('a bad region from the environment names where it came from', () => {
+  withInputs({ ...BASE, 'aws-region': '' })
+  expect(() => readInputs({ AWS_REGION: 'useast1' })).toThrow(
+    'AWS_REGION (set by aws-actions/configure-aws-credentials) is "useast1", not an AWS region code: fix aws-region where it is set, or set this action\'s aws-region input.'
+  )
+})
+
+test('credentials in registry are refused without being repeated', () => {
+  withInputs({ ...BASE, registry: 'https://AWS:hunter2secret@registry.example.com' })
+  expect(() => readInputs({})).toThrow('Input registry carries a user name or password: remove them; the action stores the ECR token itself.')
+})

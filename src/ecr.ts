@@ -59,6 +59,11 @@ export function sdkRequestHandler(http: HttpClient) {
 
 const SETUP = 'see docs/aws-setup.md'
 
+const serverFault = (name: string, region: string) =>
+  new ActionError(
+    `ECR in ${region} kept answering with an internal error (${name || 'server error'}) after retries: the fault is on AWS's side; rerun later, and check the AWS Health Dashboard for ECR in ${region}.`
+  )
+
 /** Turns what the SDK throws into a message a person can act on; `who` is the IAM identity when AWS named it. */
 export function explainEcrError(error: unknown, region: string): ActionError {
   if (error instanceof ActionError) return error
@@ -90,12 +95,18 @@ export function explainEcrError(error: unknown, region: string): ActionError {
       return new ActionError(
         `AWS rejected the credentials (${name}): check the role-to-assume given to aws-actions/configure-aws-credentials, or the access key if you pass one (${SETUP}).`
       )
+    case 'ServerException':
+    case 'InternalFailure':
+    case 'ServiceUnavailable':
+    case 'ServiceUnavailableException':
+      return serverFault(name, region)
     case 'TimeoutError':
     case 'NetworkError':
       return new ActionError(
         `Could not reach ECR in ${region} (${message.split('\n')[0]}): check the runner's network and its HTTPS_PROXY / NO_PROXY settings, then rerun.`
       )
   }
+  if (((error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode ?? 0) >= 500) return serverFault(name, region)
   return new ActionError(`ECR GetAuthorizationToken failed in ${region} (${name}: ${message.split('\n')[0]}): check aws-region and the role's ECR permissions (${SETUP}).`)
 }
 

@@ -27,6 +27,10 @@ export function parseImageReference(value: string, registryHost: string): ImageR
   if (image === '') {
     throw new ActionError(`Input image: the image reference is empty; give one such as ${example}.`)
   }
+  // Credentials in front of the host would be echoed by every message below: refuse them unseen.
+  if (/^(?:[a-z][a-z0-9+.-]*:\/\/)?[^/@]+@[^/]*\//i.test(image)) {
+    throw new ActionError('Input image: the reference carries a user name or password; remove them: the pull secret holds the credentials.')
+  }
   if (image.includes('://')) {
     throw new ActionError(`Input image: "${image}" starts with a URL scheme; drop it: ${image.replace(/^.*?:\/\//, '')}.`)
   }

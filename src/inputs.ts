@@ -104,11 +104,22 @@ function readAccountId(env: Env): string {
 }
 
 function readAwsRegion(env: Env): string {
-  const raw = input(env, 'aws-region') || env.AWS_REGION || env.AWS_DEFAULT_REGION || ''
+  const given = input(env, 'aws-region')
+  const [raw, source] = given
+    ? [given, 'Input aws-region']
+    : env.AWS_REGION
+      ? [env.AWS_REGION, 'AWS_REGION (set by aws-actions/configure-aws-credentials)']
+      : [env.AWS_DEFAULT_REGION ?? '', 'AWS_DEFAULT_REGION']
   if (raw === '') {
     fail('Input aws-region is not set and neither is AWS_REGION: set aws-region, or run aws-actions/configure-aws-credentials with aws-region before this step.')
   }
-  if (!AWS_REGION.test(raw)) fail(`Input aws-region is "${raw}": use an AWS region code such as us-east-1.`)
+  if (!AWS_REGION.test(raw)) {
+    fail(
+      given
+        ? `Input aws-region is "${raw}": use an AWS region code such as us-east-1.`
+        : `${source} is "${raw}", not an AWS region code: fix aws-region where it is set, or set this action's aws-region input.`
+    )
+  }
   return raw
 }
 
@@ -144,6 +155,9 @@ function readApiUrl(env: Env): string {
 
 function readRegistry(env: Env, accountId: string, awsRegion: string): { registryHost: string; registryUrl: string } {
   const raw = input(env, 'registry')
+  if (/^(?:[a-z]+:\/\/)?[^/]*@/i.test(raw)) {
+    fail('Input registry carries a user name or password: remove them; the action stores the ECR token itself.')
+  }
   if (raw === '') {
     const registryHost = defaultRegistryHost(accountId, awsRegion)
     return { registryHost, registryUrl: `https://${registryHost}` }

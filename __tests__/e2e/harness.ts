@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join, relative, resolve } from 'node:path'
 
 export const BUNDLE = resolve('dist/index.js')
 
@@ -113,4 +115,115 @@ export function maskedValues(run: ActionRun): string[] {
     .split('\n')
     .filter(line => line.startsWith('::add-mask::'))
     .map(line => line.slice('::add-mask::'.length))
+}
+
+/** How `core.setSecret` writes a value into its `::add-mask::` command. */
+const escapeCommandData = (value: string): string => value.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')
+
+// A fragment this long identifies a secret as surely as the whole: a truncated token is still a leak.
+const FRAGMENT = 16
+
+/**
+ * What a line could hold that gives a secret away: its encoded forms, what a base64 secret decodes to
+ * (ECR's token is base64 of `AWS:<password>`) and the password in it, and any long enough fragment of those.
+ */
+function derivedForms(secret: string): string[] {
+  const plain = [secret]
+  if (/^[A-Za-z0-9+/]+={0,2}$/.test(secret) && secret.length % 4 === 0) {
+    const decoded = Buffer.from(secret, 'base64').toString('utf8')
+    // eslint-disable-next-line no-control-regex
+    if (!/[\u0000-\u001f\ufffd]/.test(decoded)) {
+      plain.push(decoded)
+      const colon = decoded.indexOf(':')
+      if (colon !== -1 && decoded.length - colon > FRAGMENT) plain.push(decoded.slice(colon + 1))
+    }
+  }
+  const forms = new Set(plain.flatMap(variants))
+  for (const text of plain) {
+    for (let at = 0; at + FRAGMENT <= text.length; at++) forms.add(text.slice(at, at + FRAGMENT))
+  }
+  return [...forms]
+}
+
+/**
+ * The runner hides a value only from its `::add-mask::` line on, so for every secret the run masked, no
+ * earlier line (the `::debug::` ones included) may mention it or anything derived from it. stderr is not
+ * ordered against stdout, so a mention there counts as early. Secrets the run never masked are left to
+ * `expectNoLeaks`.
+ */
+export function expectMasksFirst(run: ActionRun, secrets: string[]): void {
+  const lines = run.stdout.split('\n')
+  const problems: string[] = []
+  for (const secret of secrets.filter(s => s.length >= 4)) {
+    const maskAt = lines.indexOf(`::add-mask::${escapeCommandData(secret)}`)
+    if (maskAt === -1) continue
+    const forms = derivedForms(secret)
+    const mentions = (line: string) => !line.startsWith('::add-mask::') && forms.some(form => line.includes(form))
+    const early = lines.slice(0, maskAt).findIndex(mentions)
+    if (early !== -1) problems.push(`stdout line ${early + 1} mentions a secret (${secret.slice(0, 3)}…) masked only on line ${maskAt + 1}`)
+    if (run.stderr.split('\n').some(mentions)) problems.push(`stderr mentions a secret (${secret.slice(0, 3)}…)`)
+  }
+  expect(problems).toEqual([])
+}
+
+/** Every `::error::` line's text; the runner shows each as its own annotation. */
+export function errorLines(run: ActionRun): string[] {
+  return run.stdout
+    .split('\n')
+    .filter(line => line.startsWith('::error::'))
+    .map(line => line.slice('::error::'.length))
+}
+
+/**
+ * A failed run ends with exit code 1 and exactly one error, on one line (`core.setFailed` turns a line
+ * break into %0A, which the runner shows as a second line).
+ */
+export function expectOneLineFailure(run: ActionRun, message: RegExp): void {
+  expect({ code: run.code, errors: errorLines(run) }).toEqual({ code: 1, errors: [expect.stringMatching(message)] })
+  expect(run.error).not.toMatch(/%0[AD]/)
+}
+
+/** Every file under `dir` (relative path to base64 bytes; directories as `dir`), to prove a run changed nothing. */
+export async function snapshotFiles(dir: string): Promise<Record<string, string>> {
+  const files: Record<string, string> = {}
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    const path = join(entry.parentPath, entry.name)
+    files[relative(dir, path)] = entry.isDirectory() ? 'dir' : (await readFile(path)).toString('base64')
+  }
+  return files
+}
+
+export interface NetworkTrap {
+  /** Proxy settings for `RunOptions.env`: everything but loopback goes to the trap. */
+  env: Record<string, string>
+  /** What reached the trap: `CONNECT host:port` for https, `METHOD url` for http. */
+  attempts: string[]
+  close(): Promise<void>
+}
+
+/**
+ * A proxy that refuses everything and remembers it. With its `env`, any request the action makes to a
+ * host that is not loopback lands here instead of on the internet, so a test can assert there was none.
+ */
+export async function startNetworkTrap(): Promise<NetworkTrap> {
+  const attempts: string[] = []
+  const server = createServer((req, res) => {
+    attempts.push(`${req.method} ${req.url}`)
+    res.writeHead(502).end()
+  })
+  server.on('connect', (req, socket) => {
+    attempts.push(`CONNECT ${req.url}`)
+    socket.end('HTTP/1.1 502 Bad Gateway\r\n\r\n')
+  })
+  await new Promise<void>(done => server.listen(0, '127.0.0.1', done))
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return {
+    env: { HTTPS_PROXY: url, HTTP_PROXY: url, NO_PROXY: '127.0.0.1,localhost,::1' },
+    attempts,
+    close: () =>
+      new Promise<void>(done => {
+        server.close(() => done())
+        server.closeAllConnections()
+      })
+  }
 }

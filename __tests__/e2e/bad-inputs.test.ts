@@ -1,0 +1,251 @@
+import { randomBytes } from 'node:crypto'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startEcrEmulator } from '../emulators/ecr.js'
+import { startPipecatEmulator } from '../emulators/pipecat.js'
+import {
+  expectMasksFirst,
+  expectNoLeaks,
+  expectOneLineFailure,
+  runAction,
+  snapshotFiles,
+  startNetworkTrap,
+  type NetworkTrap
+} from './harness.js'
+
+// Every way an input can be wrong stops the run before it talks to anyone or touches a file, with one line
+// that names the input and says what to write instead. Rows run side by side: each has its own working
+// directory and its own Pipecat token and AWS key, so a request that should not exist shows whose it is.
+
+type Ecr = Awaited<ReturnType<typeof startEcrEmulator>>
+type Pipecat = Awaited<ReturnType<typeof startPipecatEmulator>>
+
+interface Row {
+  /** The input the message must name. */
+  input: string
+  case: string
+  inputs: Record<string, string>
+  env?: Record<string, string>
+  /** The working directory's files for this row (`dir` makes a directory); default: a valid pcc-deploy.toml. */
+  files?: Record<string, string>
+  /** The cause and the fix, as the message must say them. */
+  says: RegExp
+  /** Values of this row that must not reach the log. */
+  secrets?: string[]
+}
+
+const AWS_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'
+const CONFIG = 'agent_name = "support-bot"\nimage_credentials = "my-ecr-credentials"\n'
+const REGISTRY = '123456789012.dkr.ecr.us-east-1.amazonaws.com'
+const URL_PASSWORD = 'hunter2-in-the-url'
+const GITHUB_TOKEN = `ghs_${'G'.repeat(36)}`
+
+const SET_NAME_RULE = /3 to 63 characters of lowercase letters, digits, "-" and "\."/
+const TWELVE_DIGITS = /use the 12-digit ID of the AWS account/
+const REGION_CODE = /use an AWS region code such as us-east-1/
+const HTTPS_ONLY = /use https \(http is allowed only for loopback test servers\)/
+const WAIT_RANGE = /use a whole number from 1 to 3600 seconds/
+const BOOLEAN = /not a boolean: use true or false/
+
+const rows: Row[] = [
+  { input: 'aws-account-id', case: '11 digits', inputs: { 'aws-account-id': '12345678901' }, says: /11 digits instead of 12: .*quote it \(aws-account-id: '012345678901'\)/ },
+  { input: 'aws-account-id', case: '13 digits', inputs: { 'aws-account-id': '1234567890123' }, says: TWELVE_DIGITS },
+  { input: 'aws-account-id', case: 'with a letter', inputs: { 'aws-account-id': '12345678901a' }, says: TWELVE_DIGITS },
+  { input: 'aws-account-id', case: 'with dashes, as the console shows it', inputs: { 'aws-account-id': '1234-5678-9012' }, says: TWELVE_DIGITS },
+  { input: 'aws-account-id', case: 'empty', inputs: { 'aws-account-id': '' }, says: /is empty: set it to the 12-digit ID/ },
+
+  { input: 'aws-region', case: 'upper case', inputs: { 'aws-region': 'US-EAST-1' }, says: REGION_CODE },
+  { input: 'aws-region', case: 'without dashes', inputs: { 'aws-region': 'useast1' }, says: REGION_CODE },
+  { input: 'aws-region', case: 'empty, and no AWS_REGION', inputs: { 'aws-region': '' }, says: /not set and neither is AWS_REGION: set aws-region, or run aws-actions\/configure-aws-credentials/ },
+  // The value came from the environment, so the message must send the reader there, not to an input they never set.
+  { input: 'aws-region', case: 'empty, with a bad AWS_REGION', inputs: { 'aws-region': '' }, env: { AWS_REGION: 'useast1' }, says: /\bAWS_REGION\b.*"useast1"|"useast1".*\bAWS_REGION\b/ },
+
+  { input: 'secret-name', case: 'upper case', inputs: { 'secret-name': 'My-Ecr-Credentials' }, says: SET_NAME_RULE },
+  { input: 'secret-name', case: 'with _', inputs: { 'secret-name': 'my_ecr_credentials' }, says: SET_NAME_RULE },
+  { input: 'secret-name', case: 'with ..', inputs: { 'secret-name': 'my..ecr' }, says: SET_NAME_RULE },
+  { input: 'secret-name', case: 'with /', inputs: { 'secret-name': 'team/ecr-credentials' }, says: SET_NAME_RULE },
+  { input: 'secret-name', case: 'with %2F', inputs: { 'secret-name': 'team%2Fecr-credentials' }, says: SET_NAME_RULE },
+  { input: 'secret-name', case: 'starting with -', inputs: { 'secret-name': '-ecr-credentials' }, says: SET_NAME_RULE },
+  { input: 'secret-name', case: 'too short', inputs: { 'secret-name': 'ab' }, says: SET_NAME_RULE },
+  { input: 'secret-name', case: 'too long', inputs: { 'secret-name': 'a'.repeat(64) }, says: SET_NAME_RULE },
+  { input: 'secret-name', case: 'empty', inputs: { 'secret-name': '' }, says: /is empty: set it to the name of the Pipecat Cloud image pull secret set/ },
+
+  { input: 'pipecat-api-token', case: 'empty', inputs: { 'pipecat-api-token': '' }, says: /is empty: pass your Pipecat Cloud Private API key from a secret/ },
+
+  { input: 'pipecat-region', case: 'upper case', inputs: { 'pipecat-region': 'US-WEST' }, says: /use a Pipecat Cloud region such as us-west/ },
+  { input: 'pipecat-region', case: 'with _', inputs: { 'pipecat-region': 'us_west' }, says: /use a Pipecat Cloud region such as us-west/ },
+
+  { input: 'pipecat-api-url', case: 'http to a public host', inputs: { 'pipecat-api-url': 'http://api.pipecat.daily.co' }, says: HTTPS_ONLY },
+  { input: 'pipecat-api-url', case: 'http to a host that only starts like localhost', inputs: { 'pipecat-api-url': 'http://localhost.example.com' }, says: HTTPS_ONLY },
+  { input: 'pipecat-api-url', case: 'ftp', inputs: { 'pipecat-api-url': 'ftp://api.pipecat.daily.co' }, says: HTTPS_ONLY },
+  {
+    input: 'pipecat-api-url',
+    case: 'with credentials in it',
+    inputs: { 'pipecat-api-url': `https://acme:${URL_PASSWORD}@api.pipecat.daily.co` },
+    says: /carries a user name or password: remove them/,
+    secrets: [URL_PASSWORD]
+  },
+  { input: 'pipecat-api-url', case: 'not a URL', inputs: { 'pipecat-api-url': 'api pipecat daily co' }, says: /not a URL: use https:\/\/api\.pipecat\.daily\.co/ },
+  { input: 'pipecat-api-url', case: 'with a query', inputs: { 'pipecat-api-url': 'https://api.pipecat.daily.co/?org=acme' }, says: /remove the query or fragment/ },
+
+  { input: 'registry', case: 'http to a public host', inputs: { registry: `http://${REGISTRY}` }, says: /http is allowed only for loopback test registries; use https/ },
+  { input: 'registry', case: 'with a path', inputs: { registry: `${REGISTRY}/voice` }, says: /without a path/ },
+  {
+    input: 'registry',
+    case: 'with credentials in it',
+    inputs: { registry: `https://AWS:${URL_PASSWORD}@${REGISTRY}` },
+    says: /user name or password|credentials/,
+    secrets: [URL_PASSWORD]
+  },
+
+  { input: 'wait-timeout', case: 'negative', inputs: { 'wait-timeout': '-5' }, says: WAIT_RANGE },
+  { input: 'wait-timeout', case: 'zero', inputs: { 'wait-timeout': '0' }, says: WAIT_RANGE },
+  { input: 'wait-timeout', case: 'not a number', inputs: { 'wait-timeout': 'soon' }, says: WAIT_RANGE },
+  { input: 'wait-timeout', case: 'huge', inputs: { 'wait-timeout': '99999' }, says: WAIT_RANGE },
+  { input: 'wait-timeout', case: 'a fraction', inputs: { 'wait-timeout': '1.5' }, says: WAIT_RANGE },
+  { input: 'request-timeout', case: 'zero', inputs: { 'request-timeout': '0' }, says: /use a whole number from 1 to 300 seconds/ },
+  { input: 'request-timeout', case: 'too long', inputs: { 'request-timeout': '301' }, says: /use a whole number from 1 to 300 seconds/ },
+
+  { input: 'wait-for-ready', case: 'yes', inputs: { 'wait-for-ready': 'yes' }, says: BOOLEAN },
+  { input: 'dry-run', case: 'on', inputs: { 'dry-run': 'on' }, says: BOOLEAN },
+  { input: 'alert-issue', case: '1', inputs: { 'alert-issue': '1' }, says: BOOLEAN },
+  { input: 'verify-image', case: 'always', inputs: { 'verify-image': 'always' }, says: /use auto, true or false/ },
+  { input: 'verify-image', case: 'true without image', inputs: { 'verify-image': 'true' }, says: /is true but image is empty: set image/ },
+
+  { input: 'image', case: 'without a tag', inputs: { image: 'voice/agent' }, says: /has no tag or digest; add :<tag> or @sha256:<digest>/ },
+  { input: 'image', case: 'in another registry', inputs: { image: 'ghcr.io/acme/agent:1.0' }, says: /is in registry ghcr\.io, but the pull secret is for 123456789012\.dkr\.ecr/ },
+  { input: 'image', case: 'upper case', inputs: { image: 'Voice/Agent:1.0' }, says: /must be lowercase: "voice\/agent"/ },
+  { input: 'image', case: 'with a scheme', inputs: { image: `https://${REGISTRY}/voice/agent:1.0` }, says: /starts with a URL scheme; drop it/ },
+  { input: 'image', case: 'with a short digest', inputs: { image: 'voice/agent@sha256:abc123' }, says: /write @sha256: followed by 64 lowercase hex characters/ },
+  { input: 'image', case: 'with a bad tag', inputs: { image: 'voice/agent:-rc1' }, says: /the tag "-rc1" .* is not valid/ },
+
+  { input: 'min-agents', case: 'greater than max-agents', inputs: { 'min-agents': '5', 'max-agents': '2' }, says: /min-agents \(5\) is greater than max-agents \(2\): lower min-agents or raise max-agents/ },
+  { input: 'min-agents', case: 'negative', inputs: { 'min-agents': '-1' }, says: /use a whole number from 0 to 1000/ },
+  { input: 'min-agents', case: 'a fraction', inputs: { 'min-agents': '1.5' }, says: /use a whole number from 0 to 1000/ },
+  { input: 'max-agents', case: 'zero', inputs: { 'max-agents': '0' }, says: /use a whole number from 1 to 1000/ },
+  { input: 'max-agents', case: 'not a number', inputs: { 'max-agents': 'many' }, says: /use a whole number from 1 to 1000/ },
+  { input: 'agent-name', case: 'with _ and upper case', inputs: { 'agent-name': 'Support_Bot' }, says: /use lowercase letters, digits and "-"/ },
+  { input: 'agent-name', case: 'set without config-file', inputs: { 'config-file': '', 'agent-name': 'support-bot' }, says: /is set but config-file is empty: set config-file/ },
+  { input: 'agent-name', case: 'missing for a config-file that does not exist yet', inputs: { 'config-file': 'deploy/pcc-deploy.toml' }, says: /does not exist yet.*set agent-name/ },
+  { input: 'secret-set', case: 'with _', inputs: { 'secret-set': 'agent_secrets' }, says: SET_NAME_RULE },
+  { input: 'agent-profile', case: 'with a space', inputs: { 'agent-profile': 'agent 1x' }, says: /use a Pipecat Cloud profile name such as agent-1x/ },
+
+  { input: 'config-file', case: 'a directory', inputs: {}, files: { 'pcc-deploy.toml': 'dir' }, says: /pcc-deploy\.toml is a directory; give a file path/ },
+  { input: 'config-file', case: 'not valid TOML', inputs: {}, files: { 'pcc-deploy.toml': 'agent_name = "bot"\nimage = \n' }, says: /pcc-deploy\.toml is not valid TOML \(line 2, .*fix the file/ },
+  { input: 'config-file', case: 'a key of the wrong type', inputs: {}, files: { 'pcc-deploy.toml': 'agent_name = "bot"\nimage = 5\n' }, says: /image in pcc-deploy\.toml is an integer, but the Pipecat Cloud CLI expects a string/ },
+  {
+    input: 'config-file',
+    case: 'inline scaling the action would have to edit',
+    inputs: { 'min-agents': '1' },
+    files: { 'pcc-deploy.toml': 'agent_name = "bot"\nscaling = { min_agents = 0 }\n' },
+    says: /inline table .*rewrite it as a \[scaling\] table/
+  },
+
+  { input: 'github-token', case: 'empty with alert-issue', inputs: { 'alert-issue': 'true', 'github-token': '' }, says: /alert-issue is true but github-token is empty/ },
+  {
+    input: 'alert-issue',
+    case: 'outside a GitHub Actions run',
+    inputs: { 'alert-issue': 'true', 'github-token': GITHUB_TOKEN },
+    says: /GITHUB_REPOSITORY is not set/,
+    secrets: [GITHUB_TOKEN]
+  }
+]
+
+let ecr: Ecr
+let pipecat: Pipecat
+let trap: NetworkTrap
+
+beforeAll(async () => {
+  ecr = await startEcrEmulator()
+  pipecat = await startPipecatEmulator()
+  trap = await startNetworkTrap()
+})
+afterAll(async () => {
+  // The rows ran side by side; this catches a request that arrived after its row had checked.
+  expect({ ecr: ecr.requests, pipecat: pipecat.requests, trap: trap.attempts }).toEqual({ ecr: [], pipecat: [], trap: [] })
+  await ecr.close()
+  await pipecat.close()
+  await trap.close()
+})
+
+/** Valid inputs for these emulators: each row breaks exactly one thing in them. */
+function validInputs(token: string, pipecatUrl: string): Record<string, string> {
+  return {
+    'aws-account-id': '123456789012',
+    'aws-region': 'us-east-1',
+    'secret-name': 'my-ecr-credentials',
+    'pipecat-api-token': token,
+    'pipecat-api-url': pipecatUrl,
+    'config-file': 'pcc-deploy.toml',
+    'wait-for-ready': 'false'
+  }
+}
+
+function validEnv(awsKey: string, ecrUrl: string): Record<string, string> {
+  return { ...trap.env, AWS_ACCESS_KEY_ID: awsKey, AWS_SECRET_ACCESS_KEY: AWS_SECRET, AWS_ENDPOINT_URL_ECR: ecrUrl }
+}
+
+async function workingDirectory(files: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'bad-inputs-'))
+  for (const [path, content] of Object.entries(files)) {
+    if (content === 'dir') await mkdir(join(dir, path), { recursive: true })
+    else await writeFile(join(dir, path), content)
+  }
+  return dir
+}
+
+// Without this, a row could pass because the base inputs were broken rather than the one it changes.
+test('the inputs the rows start from are valid', async () => {
+  const ownEcr = await startEcrEmulator()
+  const ownPipecat = await startPipecatEmulator()
+  const dir = await workingDirectory({ 'pcc-deploy.toml': CONFIG })
+  try {
+    const run = await runAction({ cwd: dir, inputs: validInputs(ownPipecat.token, ownPipecat.url), env: validEnv('AKIAIOSFODNN7EXAMPLE', ownEcr.url) })
+    expect(run.error).toBeUndefined()
+    expect(run.code).toBe(0)
+    expect(ownPipecat.sets.get('my-ecr-credentials')?.secretValue).toBe(ownEcr.authorizationToken)
+  } finally {
+    await ownEcr.close()
+    await ownPipecat.close()
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
+// A new input gets a row here too, or this fails.
+test('the table has a row for every input in action.yml', async () => {
+  const actionYml = await readFile('action.yml', 'utf8')
+  const inputsBlock = actionYml.slice(actionYml.indexOf('\ninputs:'), actionYml.indexOf('\noutputs:'))
+  const declared = [...inputsBlock.matchAll(/^ {2}([a-z][a-z-]+):\s*$/gm)].map(match => match[1])
+  const covered = new Set(rows.map(row => row.input))
+  expect(declared.length).toBeGreaterThan(15)
+  expect(declared.filter(name => !covered.has(name))).toEqual([])
+})
+
+test.concurrent.each(rows)('$input: $case', async row => {
+  const token = `pk_${randomBytes(24).toString('hex')}`
+  const awsKey = `AKIA${randomBytes(8).toString('hex').toUpperCase()}`
+  const dir = await workingDirectory(row.files ?? { 'pcc-deploy.toml': CONFIG })
+  try {
+    const before = await snapshotFiles(dir)
+    const run = await runAction({
+      cwd: dir,
+      inputs: { ...validInputs(token, pipecat.url), ...row.inputs },
+      env: { ...validEnv(awsKey, ecr.url), ...row.env }
+    })
+
+    expectOneLineFailure(run, row.says)
+    const name = new RegExp(`(?<![\\w-])${row.input}(?![\\w-])`)
+    expect(run.error).toMatch(name)
+    // Inputs are checked before anything else; seconds here would mean the run waited on something.
+    expect(run.durationMs).toBeLessThan(5000)
+    expect({ ecr: ecr.requests.length, pipecat: pipecat.requests.length, trap: trap.attempts }).toEqual({ ecr: 0, pipecat: 0, trap: [] })
+    expect(await snapshotFiles(dir)).toEqual(before)
+    expect(run.outputs).toEqual({})
+    const secrets = [token, AWS_SECRET, ecr.password, ecr.authorizationToken, ...(row.secrets ?? [])]
+    expectNoLeaks(run, secrets)
+    expectMasksFirst(run, secrets)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+})
