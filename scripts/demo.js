@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startEcrEmulator } from '../__tests__/emulators/ecr.js'
 import { startPipecatEmulator } from '../__tests__/emulators/pipecat.js'
+import { parseOutputFile } from '../__tests__/support/runner-files.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const actionPath = join(root, 'dist', 'index.js')
@@ -63,7 +64,7 @@ try {
   section('Exit code', [run.timedOut ? `stopped after ${ACTION_TIMEOUT_MS / 1000} s without finishing` : String(run.code)])
   section(
     'Outputs',
-    Object.entries(parseOutputs(readFileSync(outputFile, 'utf8'))).map(
+    Object.entries(parseOutputFile(readFileSync(outputFile, 'utf8'))).map(
       ([name, value]) => `${name}: ${value === '' ? '(empty)' : hide(value).replace(/\n/g, '\n  ')}`
     )
   )
@@ -141,31 +142,6 @@ function actionDefaults() {
     }
   }
   return defaults
-}
-
-/**
- * GITHUB_OUTPUT holds `name<<DELIMITER` / value lines / `DELIMITER` blocks (what @actions/core writes)
- * or plain `name=value` lines.
- * @param {string} text
- * @returns {Record<string, string>}
- */
-function parseOutputs(text) {
-  /** @type {Record<string, string>} */
-  const outputs = {}
-  const lines = text.split(/\r?\n/)
-  for (let i = 0; i < lines.length; i++) {
-    const heredoc = /^([^=]+?)<<(.+)$/.exec(lines[i])
-    if (heredoc) {
-      const end = lines.indexOf(heredoc[2], i + 1)
-      const last = end === -1 ? lines.length : end
-      outputs[heredoc[1]] = lines.slice(i + 1, last).join('\n')
-      i = last
-    } else if (lines[i].includes('=')) {
-      const at = lines[i].indexOf('=')
-      outputs[lines[i].slice(0, at)] = lines[i].slice(at + 1)
-    }
-  }
-  return outputs
 }
 
 /**

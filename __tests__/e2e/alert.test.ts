@@ -1,13 +1,10 @@
 import { startEcrEmulator } from '../emulators/ecr.js'
 import { startGitHubEmulator } from '../emulators/github.js'
 import { startPipecatEmulator } from '../emulators/pipecat.js'
-import { expectNoLeaks, runAction } from './harness.js'
+import { awsEnv, baseInputs, expectNoLeaks, runAction, secretsOf, type Ecr, type Pipecat } from './harness.js'
 
-type Ecr = Awaited<ReturnType<typeof startEcrEmulator>>
-type Pipecat = Awaited<ReturnType<typeof startPipecatEmulator>>
 type GitHub = Awaited<ReturnType<typeof startGitHubEmulator>>
 
-const AWS_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'
 const GITHUB_TOKEN = 'ghs_16C7e42F292c6912E7710c838347Ae178B4a'
 let ecr: Ecr
 let pipecat: Pipecat
@@ -26,21 +23,9 @@ let runId = 100
 function run(inputs: Record<string, string> = {}) {
   runId += 1
   return runAction({
-    inputs: {
-      'aws-account-id': ecr.accountId,
-      'aws-region': ecr.region,
-      'secret-name': 'my-ecr-credentials',
-      'pipecat-api-token': pipecat.token,
-      'pipecat-api-url': pipecat.url,
-      'wait-for-ready': 'false',
-      'alert-issue': 'true',
-      'github-token': GITHUB_TOKEN,
-      ...inputs
-    },
+    inputs: { ...baseInputs(ecr, pipecat), 'wait-for-ready': 'false', 'alert-issue': 'true', 'github-token': GITHUB_TOKEN, ...inputs },
     env: {
-      AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
-      AWS_SECRET_ACCESS_KEY: AWS_SECRET,
-      AWS_ENDPOINT_URL_ECR: ecr.url,
+      ...awsEnv(ecr),
       GITHUB_API_URL: github.url,
       GITHUB_SERVER_URL: 'https://github.com',
       GITHUB_REPOSITORY: 'acme/agents',
@@ -49,7 +34,7 @@ function run(inputs: Record<string, string> = {}) {
   })
 }
 
-const secrets = () => [ecr.password, ecr.authorizationToken, pipecat.token, AWS_SECRET, GITHUB_TOKEN]
+const secrets = () => [...secretsOf(ecr, pipecat), GITHUB_TOKEN]
 const issueTexts = () => [...github.issues.map((i: { body: string }) => i.body), ...github.comments.map((c: { body: string }) => c.body)]
 
 test('a failing refresh opens one issue, comments on the next failure, and a success closes it', async () => {

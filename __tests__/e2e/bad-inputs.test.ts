@@ -5,21 +5,21 @@ import { join } from 'node:path'
 import { startEcrEmulator } from '../emulators/ecr.js'
 import { startPipecatEmulator } from '../emulators/pipecat.js'
 import {
+  AWS_SECRET,
   expectMasksFirst,
   expectNoLeaks,
   expectOneLineFailure,
   runAction,
   snapshotFiles,
   startNetworkTrap,
-  type NetworkTrap
+  type Ecr,
+  type NetworkTrap,
+  type Pipecat
 } from './harness.js'
 
 // Every way an input can be wrong stops the run before it talks to anyone or touches a file, with one line
 // that names the input and says what to write instead. Rows run side by side: each has its own working
 // directory and its own Pipecat token and AWS key, so a request that should not exist shows whose it is.
-
-type Ecr = Awaited<ReturnType<typeof startEcrEmulator>>
-type Pipecat = Awaited<ReturnType<typeof startPipecatEmulator>>
 
 interface Row {
   /** The input the message must name. */
@@ -35,7 +35,6 @@ interface Row {
   secrets?: string[]
 }
 
-const AWS_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'
 const CONFIG = 'agent_name = "support-bot"\nimage_credentials = "my-ecr-credentials"\n'
 const REGISTRY = '123456789012.dkr.ecr.us-east-1.amazonaws.com'
 const URL_PASSWORD = 'hunter2-in-the-url'

@@ -4,12 +4,8 @@ import { join } from 'node:path'
 import { parse } from 'smol-toml'
 import { startEcrEmulator } from '../emulators/ecr.js'
 import { startPipecatEmulator } from '../emulators/pipecat.js'
-import { expectNoLeaks, runAction } from './harness.js'
+import { awsEnv, baseInputs, expectNoLeaks, runAction, secretsOf, type Ecr, type Pipecat } from './harness.js'
 
-type Ecr = Awaited<ReturnType<typeof startEcrEmulator>>
-type Pipecat = Awaited<ReturnType<typeof startPipecatEmulator>>
-
-const AWS_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'
 let ecr: Ecr
 let pipecat: Pipecat
 let dir: string
@@ -26,22 +22,10 @@ afterEach(async () => {
 })
 
 const registry = () => `${ecr.accountId}.dkr.ecr.${ecr.region}.amazonaws.com`
-const secrets = () => [ecr.password, ecr.authorizationToken, pipecat.token, AWS_SECRET]
+const secrets = () => secretsOf(ecr, pipecat)
 
 function run(inputs: Record<string, string>) {
-  return runAction({
-    cwd: dir,
-    inputs: {
-      'aws-account-id': ecr.accountId,
-      'aws-region': ecr.region,
-      'secret-name': 'my-ecr-credentials',
-      'pipecat-api-token': pipecat.token,
-      'pipecat-api-url': pipecat.url,
-      'verify-image': 'false',
-      ...inputs
-    },
-    env: { AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE', AWS_SECRET_ACCESS_KEY: AWS_SECRET, AWS_ENDPOINT_URL_ECR: ecr.url }
-  })
+  return runAction({ cwd: dir, inputs: { ...baseInputs(ecr, pipecat), 'verify-image': 'false', ...inputs }, env: awsEnv(ecr) })
 }
 
 test('writes a new pcc-deploy.toml that a TOML parser reads back exactly', async () => {

@@ -4,21 +4,24 @@ import { join } from 'node:path'
 import { startEcrEmulator } from '../emulators/ecr.js'
 import { startPipecatEmulator } from '../emulators/pipecat.js'
 import {
+  awsEnv,
+  baseInputs,
   expectMasksFirst,
   expectNoLeaks,
   expectOneLineFailure,
   runAction,
+  SECRET_NAME,
+  secretsOf,
   startNetworkTrap,
   type ActionRun,
-  type NetworkTrap
+  type Ecr,
+  type NetworkTrap,
+  type Pipecat
 } from './harness.js'
 
 // Each row is one bad day for an outside system, run through the bundle against fresh emulators. A row
 // states how the run must end: it recovers (and how many tries that took), or it stops with one line that
 // names the cause and the fix, in bounded time, with nothing stored and the deploy config untouched.
-
-type Ecr = Awaited<ReturnType<typeof startEcrEmulator>>
-type Pipecat = Awaited<ReturnType<typeof startPipecatEmulator>>
 
 interface World {
   ecr: Ecr
@@ -62,8 +65,6 @@ interface Row {
   expected: Success | Failure
 }
 
-const AWS_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'
-const SECRET_NAME = 'my-ecr-credentials'
 const CONFIG_FILE = 'pcc-deploy.toml'
 const CONFIG = 'agent_name = "support-bot"\n'
 // Provisioning is waited for only in the rows about it: each wait costs at least a second.
@@ -312,23 +313,8 @@ test.each([...rows, ...debugRows])('$name', async row => {
   row.arrange?.(world)
   const run = await runAction({
     cwd: dir,
-    inputs: {
-      'aws-account-id': ecr.accountId,
-      'aws-region': ecr.region,
-      'secret-name': SECRET_NAME,
-      'pipecat-api-token': pipecat.token,
-      'pipecat-api-url': pipecat.url,
-      'config-file': CONFIG_FILE,
-      'wait-for-ready': 'false',
-      ...row.inputs
-    },
-    env: {
-      ...trap.env,
-      AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
-      AWS_SECRET_ACCESS_KEY: AWS_SECRET,
-      AWS_ENDPOINT_URL_ECR: ecr.url,
-      ...row.env
-    }
+    inputs: { ...baseInputs(ecr, pipecat), 'config-file': CONFIG_FILE, 'wait-for-ready': 'false', ...row.inputs },
+    env: { ...trap.env, ...awsEnv(ecr), ...row.env }
   })
   const expected = row.expected
   const config = await readFile(join(dir, CONFIG_FILE), 'utf8')
@@ -355,7 +341,7 @@ test.each([...rows, ...debugRows])('$name', async row => {
     expect(config).toBe(CONFIG)
   }
 
-  const secrets = [ecr.password, ecr.authorizationToken, pipecat.token, AWS_SECRET, ...(row.secrets?.(world) ?? [])]
+  const secrets = [...secretsOf(ecr, pipecat), ...(row.secrets?.(world) ?? [])]
   expectNoLeaks(run, secrets, [config])
   expectMasksFirst(run, secrets)
   expect(trap.attempts).toEqual([])

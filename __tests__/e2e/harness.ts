@@ -4,8 +4,41 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
+import type { startEcrEmulator } from '../emulators/ecr.js'
+import type { startPipecatEmulator } from '../emulators/pipecat.js'
+import { parseOutputFile } from '../support/runner-files.js'
 
 export const BUNDLE = resolve('dist/index.js')
+
+export type Ecr = Awaited<ReturnType<typeof startEcrEmulator>>
+export type Pipecat = Awaited<ReturnType<typeof startPipecatEmulator>>
+
+// The ECR emulator checks that requests are SigV4-signed, not who signed them; these are AWS's documented examples.
+const AWS_ACCESS_KEY_ID = 'AKIAIOSFODNN7EXAMPLE'
+export const AWS_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'
+
+export const SECRET_NAME = 'my-ecr-credentials'
+
+/** The inputs every run needs to refresh the secret against these emulators; a test spreads its own on top. */
+export function baseInputs(ecr: Ecr, pipecat: Pipecat): Record<string, string> {
+  return {
+    'aws-account-id': ecr.accountId,
+    'aws-region': ecr.region,
+    'secret-name': SECRET_NAME,
+    'pipecat-api-token': pipecat.token,
+    'pipecat-api-url': pipecat.url
+  }
+}
+
+/** AWS credentials, and the SDK pointed at the ECR emulator instead of AWS. */
+export function awsEnv(ecr: Ecr): Record<string, string> {
+  return { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: AWS_SECRET, AWS_ENDPOINT_URL_ECR: ecr.url }
+}
+
+/** Every credential the emulators and the AWS env hand the run: what the leak guard looks for. */
+export function secretsOf(ecr: Ecr, pipecat: Pipecat): string[] {
+  return [ecr.password, ecr.authorizationToken, pipecat.token, AWS_SECRET]
+}
 
 export interface ActionRun {
   code: number
@@ -25,24 +58,6 @@ export interface RunOptions {
   node?: string
   cwd?: string
   timeoutMs?: number
-}
-
-/** GITHUB_OUTPUT holds `name<<DELIMITER` blocks (and `name=value` lines from older runners). */
-export function parseOutputFile(text: string): Record<string, string> {
-  const outputs: Record<string, string> = {}
-  const lines = text.split('\n')
-  for (let i = 0; i < lines.length; i++) {
-    const block = /^([^=<]+)<<(.+)$/.exec(lines[i])
-    if (block) {
-      const end = lines.indexOf(block[2], i + 1)
-      outputs[block[1]] = lines.slice(i + 1, end).join('\n')
-      i = end
-    } else if (lines[i].includes('=')) {
-      const at = lines[i].indexOf('=')
-      outputs[lines[i].slice(0, at)] = lines[i].slice(at + 1)
-    }
-  }
-  return outputs
 }
 
 /**

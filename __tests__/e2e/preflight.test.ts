@@ -5,12 +5,8 @@ import { join } from 'node:path'
 import { startEcrEmulator } from '../emulators/ecr.js'
 import { startPipecatEmulator } from '../emulators/pipecat.js'
 import { startRegistry, type TestRegistry } from '../support/registry-server.js'
-import { expectNoLeaks, runAction } from './harness.js'
+import { awsEnv, baseInputs, expectNoLeaks, runAction, secretsOf, type Ecr, type Pipecat } from './harness.js'
 
-type Ecr = Awaited<ReturnType<typeof startEcrEmulator>>
-type Pipecat = Awaited<ReturnType<typeof startPipecatEmulator>>
-
-const AWS_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'
 let ecr: Ecr
 let pipecat: Pipecat
 let registry: TestRegistry | undefined
@@ -56,22 +52,10 @@ const withRegistry = (name: string, body: (registry: TestRegistry) => Promise<vo
   })
 
 function run(registry: TestRegistry, inputs: Record<string, string>) {
-  return runAction({
-    cwd: dir,
-    inputs: {
-      'aws-account-id': ecr.accountId,
-      'aws-region': ecr.region,
-      'secret-name': 'my-ecr-credentials',
-      'pipecat-api-token': pipecat.token,
-      'pipecat-api-url': pipecat.url,
-      registry: registry.url,
-      ...inputs
-    },
-    env: { AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE', AWS_SECRET_ACCESS_KEY: AWS_SECRET, AWS_ENDPOINT_URL_ECR: ecr.url }
-  })
+  return runAction({ cwd: dir, inputs: { ...baseInputs(ecr, pipecat), registry: registry.url, ...inputs }, env: awsEnv(ecr) })
 }
 
-const secrets = () => [ecr.password, ecr.authorizationToken, pipecat.token, AWS_SECRET]
+const secrets = () => secretsOf(ecr, pipecat)
 
 withRegistry('an arm64 image passes, then the secret and the config are written', async registry => {
   const result = await run(registry, { image: 'voice/agent:arm64-index', 'config-file': 'pcc-deploy.toml', 'agent-name': 'agent' })
@@ -126,16 +110,8 @@ withRegistry('a token the registry refuses names the IAM actions the role lacks'
   try {
     const result = await runAction({
       cwd: dir,
-      inputs: {
-        'aws-account-id': other.accountId,
-        'aws-region': other.region,
-        'secret-name': 'my-ecr-credentials',
-        'pipecat-api-token': pipecat.token,
-        'pipecat-api-url': pipecat.url,
-        registry: registry.url,
-        image: 'voice/agent:arm64-index'
-      },
-      env: { AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE', AWS_SECRET_ACCESS_KEY: AWS_SECRET, AWS_ENDPOINT_URL_ECR: other.url }
+      inputs: { ...baseInputs(other, pipecat), registry: registry.url, image: 'voice/agent:arm64-index' },
+      env: awsEnv(other)
     })
     expect(result.code).toBe(1)
     expect(result.error).toMatch(/ecr:BatchGetImage.*ecr:GetDownloadUrlForLayer/)

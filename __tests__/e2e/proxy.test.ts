@@ -9,15 +9,13 @@ import { startEcrEmulator } from '../emulators/ecr.js'
 import { startPipecatEmulator } from '../emulators/pipecat.js'
 import { startConnectProxy, type ConnectProxy } from '../support/connect-proxy.js'
 import { startRegistry, type TestRegistry } from '../support/registry-server.js'
-import { expectNoLeaks, runAction } from './harness.js'
+import { awsEnv, baseInputs, expectNoLeaks, runAction, secretsOf, type Ecr, type Pipecat } from './harness.js'
 
 // Runners behind a corporate proxy reach ECR, Pipecat Cloud and the registry only through it; these
 // runs check that every one of those calls takes the proxy the environment names, and skips it where
 // NO_PROXY says so. The emulators and registry run in plain http and in https, because undici picks
 // the proxy by the target's scheme.
 
-type Ecr = Awaited<ReturnType<typeof startEcrEmulator>>
-type Pipecat = Awaited<ReturnType<typeof startPipecatEmulator>>
 type Tls = { key: string; cert: string }
 
 /** One way to reach the three services: which ECR, Pipecat Cloud and registry, and how the inputs name them. */
@@ -29,7 +27,6 @@ interface Setup {
   registryInput: string
 }
 
-const AWS_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'
 const IMAGE = 'voice/agent:arm64'
 const execFileAsync = promisify(execFile)
 
@@ -136,19 +133,9 @@ const hostOf = (url: string): string => new URL(url).host
 
 function run(setup: Setup, env: Record<string, string>) {
   return runAction({
-    inputs: {
-      'aws-account-id': setup.ecr.accountId,
-      'aws-region': setup.ecr.region,
-      'secret-name': 'my-ecr-credentials',
-      'pipecat-api-token': setup.pipecat.token,
-      'pipecat-api-url': setup.pipecat.url,
-      registry: setup.registryInput,
-      image: IMAGE
-    },
+    inputs: { ...baseInputs(setup.ecr, setup.pipecat), registry: setup.registryInput, image: IMAGE },
     env: {
-      AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
-      AWS_SECRET_ACCESS_KEY: AWS_SECRET,
-      AWS_ENDPOINT_URL_ECR: setup.ecr.url,
+      ...awsEnv(setup.ecr),
       // How a runner trusts a corporate or private CA; here it is the test certificate.
       NODE_EXTRA_CA_CERTS: caFile,
       ...env
@@ -156,7 +143,6 @@ function run(setup: Setup, env: Record<string, string>) {
   })
 }
 
-const secrets = (setup: Setup) => [password, setup.ecr.authorizationToken, setup.pipecat.token, AWS_SECRET]
 const pipecatCalls = (setup: Setup) => setup.pipecat.requests.map((r: { method: string; path: string }) => `${r.method} ${r.path}`)
 
 /** A run that got the token, checked the image, stored the secret and saw it ready. */
@@ -167,7 +153,7 @@ function expectRefreshed(result: Awaited<ReturnType<typeof run>>, setup: Setup) 
   expect(pipecatCalls(setup)).toEqual(expect.arrayContaining(['PUT /v1/secrets/my-ecr-credentials', 'GET /v1/secrets']))
   expect(setup.pipecat.sets.get('my-ecr-credentials')?.status).toBe('ready')
   expect(result.outputs['image-digest']).toMatch(/^sha256:/)
-  expectNoLeaks(result, secrets(setup))
+  expectNoLeaks(result, secretsOf(setup.ecr, setup.pipecat))
 }
 
 /**
@@ -250,7 +236,7 @@ test.each([
     expect(refusing.visits.every(visit => visit.target === hostOf(setup.ecr.url) && visit.status === status)).toBe(true)
     expect(setup.ecr.requests).toHaveLength(0)
     expect(setup.pipecat.requests).toHaveLength(0)
-    expectNoLeaks(result, secrets(setup))
+    expectNoLeaks(result, secretsOf(setup.ecr, setup.pipecat))
   } finally {
     await refusing.close()
   }

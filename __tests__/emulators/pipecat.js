@@ -2,10 +2,10 @@
 // The Pipecat Cloud secrets API (/v1/secrets...), held to its OpenAPI contract:
 // strict bodies, the real error messages, 202 then asynchronous provisioning,
 // and faults a test can queue to see how a client copes with a bad day.
-import { Buffer } from 'node:buffer'
 import { randomBytes } from 'node:crypto'
 import { STATUS_CODES, createServer } from 'node:http'
 import { createServer as createTlsServer } from 'node:https'
+import { closeServer, listen, parseJson, readBody } from './http-server.js'
 
 const NAME_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
 const INVALID_FORMAT = 'Invalid request format'
@@ -265,10 +265,7 @@ export async function startPipecatEmulator(options = {}) {
     close() {
       for (const timer of timers) clearTimeout(timer)
       timers.clear()
-      return new Promise((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-      })
+      return closeServer(server)
     }
   }
 }
@@ -432,42 +429,4 @@ function safeDecode(segment) {
   } catch {
     return segment
   }
-}
-
-/**
- * @param {string} text
- * @returns {unknown}
- */
-function parseJson(text) {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return undefined
-  }
-}
-
-/**
- * @param {import('node:http').IncomingMessage} req
- * @returns {Promise<string>}
- */
-async function readBody(req) {
-  const chunks = []
-  for await (const chunk of req) chunks.push(chunk)
-  return Buffer.concat(chunks).toString('utf8')
-}
-
-/**
- * @param {import('node:http').Server | import('node:https').Server} server
- * @param {string} host
- * @param {number} port
- * @param {'http' | 'https'} scheme
- * @returns {Promise<string>} the base URL
- */
-async function listen(server, host, port, scheme) {
-  await new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(port, host, () => resolve(undefined))
-  })
-  const address = /** @type {import('node:net').AddressInfo} */ (server.address())
-  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${address.port}`
 }
