@@ -206,6 +206,7 @@ test('the inputs the rows start from are valid', async () => {
     expect(run.error).toBeUndefined()
     expect(run.code).toBe(0)
     expect(ownPipecat.sets.get('my-ecr-credentials')?.secretValue).toBe(ownEcr.authorizationToken)
+    expectNoLeaks(run, [ownEcr.password, ownEcr.authorizationToken, ownPipecat.token, AWS_SECRET])
   } finally {
     await ownEcr.close()
     await ownPipecat.close()

@@ -88,6 +88,7 @@ test('a dry run writes nothing but shows what would change', async () => {
   expect(result.summary).toContain('+ agent_name = "support-bot"')
   expect(result.outputs['config-file']).toBe('')
   expect(pipecat.requests).toHaveLength(0)
+  expectNoLeaks(result, secrets())
 })
 
 test('a file that is not valid TOML stops the run before any request, and stays as it was', async () => {
@@ -100,6 +101,7 @@ test('a file that is not valid TOML stops the run before any request, and stays 
   expect(ecr.requests).toHaveLength(0)
   expect(pipecat.requests).toHaveLength(0)
   expect(await readFile(join(dir, 'pcc-deploy.toml'), 'utf8')).toBe(broken)
+  expectNoLeaks(result, secrets())
 })
 
 test('a failed refresh leaves the config file untouched', async () => {
@@ -109,5 +111,7 @@ test('a failed refresh leaves the config file untouched', async () => {
   const result = await run({ 'config-file': 'pcc-deploy.toml', image: 'voice/bot:v2' })
 
   expect(result.code).toBe(1)
+  expect(result.error).toMatch(/taken by a regular secret set/)
   expect(await readFile(join(dir, 'pcc-deploy.toml'), 'utf8')).toBe(original)
+  expectNoLeaks(result, secrets())
 })

@@ -84,6 +84,7 @@ withRegistry('the check runs in a dry run too, and still stores nothing', async 
   expect(result.code).toBe(1)
   expect(result.error).toMatch(/linux\/amd64/)
   expect(pipecat.requests).toHaveLength(0)
+  expectNoLeaks(result, secrets())
 })
 
 // Each cause ends the run with its own message, and nothing is stored or written.
