@@ -124,13 +124,17 @@ export function expectNoLeaks(run: ActionRun, secrets: string[], extraTexts: str
   expect(leaks).toEqual([])
 }
 
-/** The masks the run issued, in order. */
-export function maskedValues(run: ActionRun): string[] {
+/** The data of every workflow command of one kind (`add-mask`, `error`, ...) the run printed, in order. */
+function commandData(run: ActionRun, command: string): string[] {
+  const prefix = `::${command}::`
   return run.stdout
     .split('\n')
-    .filter(line => line.startsWith('::add-mask::'))
-    .map(line => line.slice('::add-mask::'.length))
+    .filter(line => line.startsWith(prefix))
+    .map(line => line.slice(prefix.length))
 }
+
+/** The masks the run issued, in order. */
+export const maskedValues = (run: ActionRun): string[] => commandData(run, 'add-mask')
 
 /** How `core.setSecret` writes a value into its `::add-mask::` command. */
 const escapeCommandData = (value: string): string => value.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')
@@ -182,12 +186,7 @@ export function expectMasksFirst(run: ActionRun, secrets: string[]): void {
 }
 
 /** Every `::error::` line's text; the runner shows each as its own annotation. */
-export function errorLines(run: ActionRun): string[] {
-  return run.stdout
-    .split('\n')
-    .filter(line => line.startsWith('::error::'))
-    .map(line => line.slice('::error::'.length))
-}
+export const errorLines = (run: ActionRun): string[] => commandData(run, 'error')
 
 /**
  * A failed run ends with exit code 1 and exactly one error, on one line (`core.setFailed` turns a line
