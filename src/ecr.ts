@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import * as log from './log.js'
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr'
 import { ActionError } from './errors.js'
 import { proxyRefusal, type HttpClient } from './http.js'
@@ -128,14 +128,14 @@ export async function getEcrToken(region: string, http: HttpClient, now: Date = 
   if (!authorizationToken) {
     throw new ActionError(`ECR answered GetAuthorizationToken in ${region} without a token: rerun; if it persists, check the AWS service health for ECR in ${region}.`)
   }
-  core.setSecret(authorizationToken)
+  log.protect(authorizationToken)
   const decoded = Buffer.from(authorizationToken, 'base64').toString('utf8')
   if (!decoded.startsWith('AWS:') || decoded.length <= 4) {
     throw new ActionError(
       'ECR returned a token that does not decode to AWS:<password>, so Pipecat Cloud could not use it: check that AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_ECR point at ECR itself.'
     )
   }
-  core.setSecret(decoded.slice(4))
+  log.protect(decoded.slice(4))
   const expiresAt = data?.expiresAt
   if (!(expiresAt instanceof Date) || Number.isNaN(expiresAt.getTime())) {
     throw new ActionError('ECR returned a token without an expiry time: rerun; if it persists, check that AWS_ENDPOINT_URL_ECR points at ECR itself.')

@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import * as log from './log.js'
 import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici'
 import { ActionError } from './errors.js'
 
@@ -170,7 +170,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           )
         }
       }
-      core.info(`${why}; retrying in ${(waitMs / 1000).toFixed(1)}s (attempt ${attempt + 1} of ${policy.attempts}).`)
+      log.info(`${why}; retrying in ${(waitMs / 1000).toFixed(1)}s (attempt ${attempt + 1} of ${policy.attempts}).`)
       await sleep(waitMs)
     }
   }

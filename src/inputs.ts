@@ -28,6 +28,8 @@ export interface Inputs {
   configFile?: string
   deployConfig: DeployConfigInputs
   alert?: AlertInputs
+  /** Credentials the environment holds that no message may show: the AWS secret key and session token. */
+  environmentSecrets: string[]
 }
 
 export interface DeployConfigInputs {
@@ -265,6 +267,7 @@ export function readInputs(env: Env = process.env): Inputs {
     verifyImage,
     configFile,
     deployConfig,
-    alert: readAlert(env)
+    alert: readAlert(env),
+    environmentSecrets: [env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN].filter((value): value is string => Boolean(value))
   }
 }

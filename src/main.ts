@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import * as log from './log.js'
 import { ActionError } from './errors.js'
 import { createHttpClient } from './http.js'
 import type { Inputs } from './inputs.js'
@@ -39,7 +39,7 @@ async function refresh(inputs: Inputs): Promise<Report> {
 
   const { getEcrToken } = await import('./ecr.js')
   const token = await getEcrToken(inputs.awsRegion, http)
-  core.info(`Got an ECR token for ${inputs.registryHost}, valid until ${token.expiresAt.toISOString()}.`)
+  log.info(`Got an ECR token for ${inputs.registryHost}, valid until ${token.expiresAt.toISOString()}.`)
 
   const report: Report = {
     dryRun: inputs.dryRun,
@@ -56,12 +56,12 @@ async function refresh(inputs: Inputs): Promise<Report> {
   if (inputs.image && inputs.verifyImage) {
     const { verifyImage } = await import('./registry.js')
     const check = await verifyImage(http, { registryUrl: inputs.registryUrl, image: inputs.image, authorizationToken: token.authorizationToken })
-    core.info(`Image ${inputs.image.full} can be pulled: ${check.digest} (${check.platforms.join(', ')}).`)
+    log.info(`Image ${inputs.image.full} can be pulled: ${check.digest} (${check.platforms.join(', ')}).`)
     Object.assign(report, { imageDigest: check.digest, platforms: check.platforms })
   }
 
   if (inputs.dryRun) {
-    core.info(`Dry run: the secret set ${inputs.secretName} was not changed${config ? ` and ${config.path} was not written` : ''}.`)
+    log.info(`Dry run: the secret set ${inputs.secretName} was not changed${config ? ` and ${config.path} was not written` : ''}.`)
     return report
   }
 
@@ -75,23 +75,23 @@ async function refresh(inputs: Inputs): Promise<Report> {
   })
   report.secretRegion = stored.region ?? inputs.pipecatRegion
   report.status = 'stored'
-  core.info(`Stored the image pull secret ${inputs.secretName} for ${inputs.registryHost} in Pipecat region ${report.secretRegion ?? '(default)'}.`)
+  log.info(`Stored the image pull secret ${inputs.secretName} for ${inputs.registryHost} in Pipecat region ${report.secretRegion ?? '(default)'}.`)
 
   if (inputs.waitForReady) {
     const state = await waitForReady(api, inputs.secretName, { timeoutMs: inputs.waitTimeoutMs })
     report.secretRegion = state.region || report.secretRegion
     report.status = 'ready'
-    core.info(`Secret set ${inputs.secretName} is ready.`)
+    log.info(`Secret set ${inputs.secretName} is ready.`)
   }
 
   if (config) {
-    config.notices.forEach(notice => core.notice(notice))
+    config.notices.forEach(notice => log.notice(notice))
     if (config.changed) {
       const { writeDeployConfig } = await import('./deploy-config.js')
       await writeDeployConfig(config.path, config.text)
-      core.info(`Wrote ${config.path}.`)
+      log.info(`Wrote ${config.path}.`)
     } else {
-      core.info(`${config.path} already up to date.`)
+      log.info(`${config.path} already up to date.`)
     }
   }
   return report
@@ -107,16 +107,17 @@ async function alert(inputs: Inputs, outcome: { failure: string } | { report: Re
       'failure' in outcome
         ? await reportFailure(target, { message: outcome.failure })
         : await reportRecovery(target, { expiresAt: outcome.report.expiresAt.toISOString(), registry: outcome.report.registry })
-    if (result.action !== 'none') core.info(`Alert issue #${result.issueNumber}: ${result.action}.`)
+    if (result.action !== 'none') log.info(`Alert issue #${result.issueNumber}: ${result.action}.`)
   } catch (error) {
-    core.warning(`Could not update the alert issue: ${(error as Error).message}`)
+    log.warning(`Could not update the alert issue: ${(error as Error).message}`)
   }
 }
 
 export async function run(inputs: Inputs): Promise<void> {
   // Masked before anything is logged: from here on the runner hides them wherever they appear.
-  core.setSecret(inputs.apiToken)
-  if (inputs.alert) core.setSecret(inputs.alert.token)
+  log.protect(inputs.apiToken)
+  if (inputs.alert) log.protect(inputs.alert.token)
+  inputs.environmentSecrets.forEach(log.protect)
   try {
     const report = await refresh(inputs)
     setOutputs(report)
@@ -127,7 +128,7 @@ export async function run(inputs: Inputs): Promise<void> {
       error instanceof ActionError
         ? error.message
         : `Unexpected error (${(error as Error)?.name ?? 'unknown'}: ${String((error as Error)?.message ?? error).split('\n')[0]}); rerun, and report it with this log if it persists.`
-    core.setFailed(message)
+    log.fail(message)
     await alert(inputs, { failure: message })
   }
 }

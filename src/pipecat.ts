@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import * as log from './log.js'
 import { ActionError } from './errors.js'
 import type { HttpClient, HttpResponse } from './http.js'
 
@@ -153,7 +153,7 @@ export async function waitForReady(api: PipecatApi, secretName: string, options:
         `Secret set ${secretName} is ${seen} after ${Math.round(options.timeoutMs / 1000)}s: Pipecat Cloud is provisioning slowly; raise wait-timeout or rerun (deploys that bind it are rejected until it is ready).`
       )
     }
-    core.info(`Secret set ${secretName} is ${last?.status ?? 'not listed yet'}; checking again in ${(Math.min(interval, left) / 1000).toFixed(1)}s.`)
+    log.info(`Secret set ${secretName} is ${last?.status ?? 'not listed yet'}; checking again in ${(Math.min(interval, left) / 1000).toFixed(1)}s.`)
     await sleep(Math.min(interval, left))
     interval = Math.min(interval * 2, 5000)
   }

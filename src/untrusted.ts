@@ -1,0 +1,129 @@
+/**
+ * The one path for text that came from outside: server bodies, headers, error messages and field values.
+ * Every such string passes `untrusted` (or a sink function below) before it reaches a log line, an error,
+ * the job summary, an output or an issue: known secrets removed in every form, control characters and
+ * line breaks neutralised, length capped. Values that must have a known shape are checked with `shaped`.
+ *
+ * This module loads nothing, so it can be used before @actions/core is loaded.
+ */
+
+// A run of this many characters of a secret identifies it as surely as the whole value.
+const FRAGMENT = 16
+const REDACTED = '***'
+
+/** Every form of every registered secret, longest first, and every FRAGMENT-long run of them. */
+const forms = new Set<string>()
+const fragments = new Set<string>()
+let ordered: string[] = []
+
+function addForm(form: string): void {
+  if (form.length < 4 || forms.has(form)) return
+  forms.add(form)
+  for (let at = 0; at + FRAGMENT <= form.length; at++) fragments.add(form.slice(at, at + FRAGMENT))
+}
+
+/**
+ * Registers a credential for redaction, with the forms it could take on its way back from a server: as
+ * is, JSON-escaped, URL-encoded and base64; for a base64 value (an ECR token is base64 of `AWS:<password>`)
+ * also what it decodes to and the password in it.
+ */
+export function trackSecret(value: string | undefined): void {
+  if (!value || value.length < 4) return
+  const plain = [value]
+  if (/^[A-Za-z0-9+/]+={0,2}$/.test(value) && value.length % 4 === 0) {
+    const decoded = Buffer.from(value, 'base64').toString('utf8')
+    // eslint-disable-next-line no-control-regex
+    if (!/[\u0000-\u001f\ufffd]/.test(decoded)) {
+      plain.push(decoded)
+      const colon = decoded.indexOf(':')
+      if (colon !== -1) plain.push(decoded.slice(colon + 1))
+    }
+  }
+  for (const text of plain) {
+    addForm(text)
+    addForm(JSON.stringify(text).slice(1, -1))
+    addForm(encodeURIComponent(text))
+    addForm(Buffer.from(text).toString('base64'))
+    addForm(Buffer.from(text).toString('base64url'))
+  }
+  ordered = [...forms].sort((a, b) => b.length - a.length)
+}
+
+/** Removes every registered secret, whole or as a fragment of FRAGMENT characters or more. */
+export function redact(text: string): string {
+  if (forms.size === 0) return text
+  let out = text
+  for (const form of ordered) if (out.includes(form)) out = out.split(form).join(REDACTED)
+  if (out.length < FRAGMENT) return out
+  // Marks every character covered by a run that is part of a secret, then collapses each marked stretch.
+  const marked = new Uint8Array(out.length)
+  let any = false
+  for (let at = 0; at + FRAGMENT <= out.length; at++) {
+    if (fragments.has(out.slice(at, at + FRAGMENT))) {
+      marked.fill(1, at, at + FRAGMENT)
+      any = true
+    }
+  }
+  if (!any) return out
+  let result = ''
+  for (let at = 0; at < out.length; at++) {
+    if (!marked[at]) result += out[at]
+    else if (at === 0 || !marked[at - 1]) result += REDACTED
+  }
+  return result
+}
+
+// C0 and C1 controls, DEL, line and paragraph separators, and the bidirectional overrides that can make
+// a log line read differently from what it holds.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]+/g
+
+/** One line, no controls, at most `max` characters, and no workflow command at its start. */
+function neutralise(text: string, max: number): string {
+  let line = text.replace(CONTROL, ' ')
+  if (line.length > max) line = `${line.slice(0, max)}…`
+  // The runner reads a line that starts with `::` (or the older `##[`) as a command, even after spaces.
+  return line.replace(/^(\s*)(::|##\[)/, '$1 $2')
+}
+
+/**
+ * Any value a server sent, as text safe to put inside one of our messages: redacted, one line, capped.
+ * Objects are shown as (capped) JSON so an odd shape is visible rather than "[object Object]".
+ */
+export function untrusted(value: unknown, max = 200): string {
+  let text: string
+  if (typeof value === 'string') text = value
+  else if (value === undefined) text = 'nothing'
+  else {
+    try {
+      text = JSON.stringify(value) ?? String(value)
+    } catch {
+      text = String(value)
+    }
+  }
+  // Redacted before and after the cut: the cut must not turn a whole secret into an unrecognised prefix.
+  return redact(neutralise(redact(text.slice(0, max * 4 + 1024)), max))
+}
+
+/** A whole message on its way to a log line or `::error::`: ours, possibly with outside text inside. */
+export function forLog(message: string, max = 2000): string {
+  return untrusted(message, max)
+}
+
+/** The value when it is a string of the expected shape, else undefined: shaped values are never passed on unchecked. */
+export function shaped(value: unknown, shape: RegExp, maxLength = 256): string | undefined {
+  return typeof value === 'string' && value.length <= maxLength && shape.test(value) ? value : undefined
+}
+
+/** For HTML in the job summary: the runner renders it, so a server's `<b>` must arrive as text. */
+export function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;')
+}
+
+/** Shapes outside values are checked against before they are used or shown. */
+export const SHAPES = {
+  digest: /^sha256:[a-f0-9]{64}$|^sha512:[a-f0-9]{128}$/,
+  pipecatRegion: /^[a-z]{2,}(-[a-z0-9]+)*$/,
+  /** An OCI platform component: os, architecture or variant. */
+  platformPart: /^[a-z0-9][a-z0-9._-]{0,31}$/
+} as const
