@@ -1,7 +1,8 @@
 import * as log from './log.js'
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr'
 import { ActionError } from './errors.js'
-import { proxyRefusal, type HttpClient } from './http.js'
+import { AnswerTooLargeError, proxyRefusal, RunTimeLimitError, runTimeLimitMessage, type HttpClient } from './http.js'
+import { untrusted } from './untrusted.js'
 
 export interface EcrToken {
   /** base64 of `AWS:<password>`: what Pipecat Cloud stores and what a registry takes as Basic auth. */
@@ -24,7 +25,7 @@ type SmithyRequest = {
  * Sends the SDK's requests through the project's HTTP client, so ECR gets the same proxy settings and
  * timeouts as every other call. One try per call: the SDK's own retry strategy decides about retries.
  */
-export function sdkRequestHandler(http: HttpClient) {
+export function sdkRequestHandler(http: HttpClient, runLimitSeconds = 0) {
   return {
     async handle(request: SmithyRequest, options?: { abortSignal?: AbortSignal }) {
       const query = new URLSearchParams()
@@ -43,6 +44,12 @@ export function sdkRequestHandler(http: HttpClient) {
       } catch (error) {
         const refused = proxyRefusal(error, request.hostname)
         if (refused) throw new ActionError(`Could not reach ECR at ${request.hostname}: ${refused}.`)
+        if (error instanceof RunTimeLimitError) throw new ActionError(runTimeLimitMessage('ECR', request.hostname, runLimitSeconds))
+        if (error instanceof AnswerTooLargeError) {
+          throw new ActionError(
+            `ECR at ${request.hostname} sent an answer larger than a token answer ever is: something other than ECR may be answering; check AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_ECR and the runner's proxy settings.`
+          )
+        }
         // Names the SDK's retry strategy recognises as transient, so resets and timeouts are retried.
         const code = (error as { code?: string }).code ?? ''
         const transient = new Error((error as Error).message, { cause: error })
@@ -61,15 +68,15 @@ const SETUP = 'see docs/aws-setup.md'
 
 const serverFault = (name: string, region: string) =>
   new ActionError(
-    `ECR in ${region} kept answering with an internal error (${name || 'server error'}) after retries: the fault is on AWS's side; rerun later, and check the AWS Health Dashboard for ECR in ${region}.`
+    `ECR in ${region} kept answering with an internal error (${untrusted(name, 60) || 'server error'}) after retries: the fault is on AWS's side; rerun later, and check the AWS Health Dashboard for ECR in ${region}.`
   )
 
 /** Turns what the SDK throws into a message a person can act on; `who` is the IAM identity when AWS named it. */
 export function explainEcrError(error: unknown, region: string): ActionError {
   if (error instanceof ActionError) return error
   const name = (error as Error)?.name ?? ''
-  const message = (error as Error)?.message ?? String(error)
-  const who = /arn:aws[\w-]*:[^\s]+/.exec(message)?.[0]
+  const message = untrusted((error as Error)?.message ?? error)
+  const who = /arn:aws[\w-]*:[\w+=,.@/:-]{1,200}/.exec(message)?.[0]
   if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
     return new ActionError(
       'No AWS credentials found: give the job "permissions: id-token: write" and run aws-actions/configure-aws-credentials (role-to-assume, aws-region) before this step.'
@@ -103,19 +110,19 @@ export function explainEcrError(error: unknown, region: string): ActionError {
     case 'TimeoutError':
     case 'NetworkError':
       return new ActionError(
-        `Could not reach ECR in ${region} (${message.split('\n')[0]}): check the runner's network and its HTTPS_PROXY / NO_PROXY settings, then rerun.`
+        `Could not reach ECR in ${region} (${message}): check the runner's network and its HTTPS_PROXY / NO_PROXY settings, then rerun.`
       )
   }
   if (((error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode ?? 0) >= 500) return serverFault(name, region)
-  return new ActionError(`ECR GetAuthorizationToken failed in ${region} (${name}: ${message.split('\n')[0]}): check aws-region and the role's ECR permissions (${SETUP}).`)
+  return new ActionError(`ECR GetAuthorizationToken failed in ${region} (${untrusted(name, 60)}: ${message}): check aws-region and the role's ECR permissions (${SETUP}).`)
 }
 
 /**
  * Asks ECR for a registry token with the SDK's default credential chain, which picks up what
  * aws-actions/configure-aws-credentials exported. Both credential forms are masked before any check.
  */
-export async function getEcrToken(region: string, http: HttpClient, now: Date = new Date()): Promise<EcrToken> {
-  const client = new ECRClient({ region, maxAttempts: 4, requestHandler: sdkRequestHandler(http) })
+export async function getEcrToken(region: string, http: HttpClient, now: Date = new Date(), runLimitSeconds = 0): Promise<EcrToken> {
+  const client = new ECRClient({ region, maxAttempts: 4, requestHandler: sdkRequestHandler(http, runLimitSeconds) })
   let data
   try {
     data = (await client.send(new GetAuthorizationTokenCommand({}))).authorizationData?.[0]
@@ -125,6 +132,11 @@ export async function getEcrToken(region: string, http: HttpClient, now: Date = 
     client.destroy()
   }
   const authorizationToken = data?.authorizationToken
+  if (typeof authorizationToken === 'string' && (authorizationToken.length > 64 * 1024 || !/^[A-Za-z0-9+/]+={0,2}$/.test(authorizationToken))) {
+    throw new ActionError(
+      'ECR returned a token that is not base64 of AWS:<password>, so Pipecat Cloud could not use it: check that AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_ECR point at ECR itself.'
+    )
+  }
   if (!authorizationToken) {
     throw new ActionError(`ECR answered GetAuthorizationToken in ${region} without a token: rerun; if it persists, check the AWS service health for ECR in ${region}.`)
   }

@@ -49,13 +49,38 @@ export interface HttpClient {
 }
 
 export interface HttpClientOptions {
+  /** The most one request may take, from sending it to the last byte of the answer. */
   timeoutMs: number
+  /** The whole run's time limit: every request is aborted once it has passed. */
+  runLimit?: RunLimit
+  /** The largest successful answer accepted; error answers are cut at ERROR_BODY_BYTES instead. */
+  maxBodyBytes?: number
   proxy?: ProxySettings
   retry?: RetryPolicy
   dispatcher?: Dispatcher
   sleep?: (ms: number) => Promise<void>
   now?: () => number
   random?: () => number
+}
+
+/** Manifests and JSON answers are small; registries refuse manifests over 4 MiB. */
+export const MAX_BODY_BYTES = 4 * 1024 * 1024
+/** Enough of an error answer to explain it; the rest is not read. */
+const ERROR_BODY_BYTES = 64 * 1024
+
+export interface RunLimit {
+  signal: AbortSignal
+  seconds: number
+}
+
+/** The run reached the time limit main.ts set: nothing is retried after it. */
+export class RunTimeLimitError extends Error {
+  override name = 'RunTimeLimitError'
+}
+
+/** A successful answer larger than the cap: not retried, since the same server would send it again. */
+export class AnswerTooLargeError extends Error {
+  override name = 'AnswerTooLargeError'
 }
 
 export const isRetryableStatus = (status: number): boolean =>
@@ -104,7 +129,7 @@ export function proxyRefusal(error: unknown, host: string): string | undefined {
 
 function describeNetworkError(error: unknown, timeoutMs: number): string {
   const code = (error as { code?: string })?.code ?? ''
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') {
     return `no answer within ${timeoutMs / 1000}s`
   }
   const cause = (error as { cause?: { code?: string } })?.cause?.code
@@ -114,29 +139,71 @@ function describeNetworkError(error: unknown, timeoutMs: number): string {
   return (error as Error)?.message?.split('\n')[0] || String(error)
 }
 
+/** The one-line failure for a run that reached its time limit while talking to a service. */
+export function runTimeLimitMessage(service: string, host: string, seconds: number): string {
+  return `The run reached its time limit (${seconds}s: 60s + 6 x request-timeout + wait-timeout) while waiting for ${service} at ${host}, which answers too slowly or not at all: rerun later; if it persists, check the service's status and the runner's network.`
+}
+
+const formatBytes = (bytes: number): string => (bytes >= 1024 * 1024 ? `${bytes / 1024 / 1024} MiB` : `${bytes / 1024} KiB`)
+
+/**
+ * Reads a body up to `limit` bytes and never holds more: past it a successful answer is refused, and an
+ * error answer is cut, since its first bytes are all a message needs.
+ */
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(): unknown }, limit: number, refuse: boolean): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of body) {
+    if (size + chunk.length > limit) {
+      body.destroy()
+      if (refuse) throw new AnswerTooLargeError(`answer larger than ${limit} bytes`)
+      chunks.push(chunk.subarray(0, limit - size))
+      size = limit
+      break
+    }
+    chunks.push(chunk)
+    size += chunk.length
+  }
+  return Buffer.concat(chunks, size)
+}
+
 export function createHttpClient(options: HttpClientOptions): HttpClient {
   const policy = options.retry ?? DEFAULT_RETRY
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms)))
   const now = options.now ?? Date.now
   const random = options.random ?? Math.random
   const dispatcher = options.dispatcher ?? createProxyDispatcher(options.proxy)
+  const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES
 
   async function sendOnce(req: HttpRequest, signal?: AbortSignal): Promise<Omit<HttpResponse, 'attempts'>> {
-    const answer = await request(req.url, {
-      method: req.method,
-      headers: req.headers,
-      body: req.body,
-      dispatcher,
-      signal,
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs
-    })
-    const body = Buffer.from(await answer.body.arrayBuffer())
-    const headers: Record<string, string> = {}
-    for (const [name, value] of Object.entries(answer.headers)) {
-      if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value
+    // undici's own timeouts restart with every chunk and every interim (1xx) answer, so a server that
+    // drips its answer would hold the run forever; this deadline covers the whole exchange.
+    const deadline = AbortSignal.timeout(options.timeoutMs)
+    const signals = [deadline, options.runLimit?.signal, signal].filter((s): s is AbortSignal => s !== undefined)
+    try {
+      const answer = await request(req.url, {
+        method: req.method,
+        headers: req.headers,
+        body: req.body,
+        dispatcher,
+        signal: AbortSignal.any(signals),
+        headersTimeout: options.timeoutMs,
+        bodyTimeout: options.timeoutMs
+      })
+      const ok = answer.statusCode >= 200 && answer.statusCode <= 299
+      const body = await readCapped(answer.body, ok ? maxBodyBytes : ERROR_BODY_BYTES, ok)
+      const headers: Record<string, string> = {}
+      for (const [name, value] of Object.entries(answer.headers)) {
+        if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value
+      }
+      return { status: answer.statusCode, headers, body }
+    } catch (error) {
+      if (options.runLimit?.signal.aborted) throw new RunTimeLimitError('the run reached its time limit', { cause: error })
+      if (deadline.aborted && !signal?.aborted) {
+        throw Object.assign(new Error(`no answer within ${options.timeoutMs / 1000}s`, { cause: error }), { code: 'ETIMEDOUT' })
+      }
+      throw error
     }
-    return { status: answer.statusCode, headers, body }
   }
 
   async function send(req: HttpRequest, { service, retryStatus = isRetryableStatus }: SendOptions): Promise<HttpResponse> {
@@ -159,6 +226,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         }
       } catch (error) {
         if (error instanceof ActionError) throw error
+        if (error instanceof RunTimeLimitError) throw new ActionError(runTimeLimitMessage(service, host, options.runLimit?.seconds ?? 0))
+        if (error instanceof AnswerTooLargeError) {
+          throw new ActionError(
+            `${service} at ${host} sent an answer larger than ${formatBytes(maxBodyBytes)}, far more than it ever needs: something other than ${service} may be answering; check the URL this action was given for it and the runner's proxy settings.`
+          )
+        }
         const refused = proxyRefusal(error, host)
         if (refused) throw new ActionError(`Could not reach ${service} at ${host}: ${refused}.`)
         const reason = describeNetworkError(error, options.timeoutMs)

@@ -211,11 +211,28 @@ function readAlert(env: Env): AlertInputs | undefined {
   return { token, repository, runUrl: `${server}/${repository}/actions/runs/${env.GITHUB_RUN_ID ?? ''}`, apiUrl: env.GITHUB_API_URL }
 }
 
+/** A proxy variable that is set must be a URL undici can use; the message names the variable, never its value's password. */
+function readProxyUrl(env: Env, names: [string, string]): string | undefined {
+  const name = names.find(n => env[n])
+  if (!name) return undefined
+  const raw = (env[name] as string).trim()
+  let url: URL | undefined
+  try {
+    url = new URL(raw.includes('://') ? raw : `http://${raw}`)
+  } catch {
+    url = undefined
+  }
+  if (!url || !['http:', 'https:'].includes(url.protocol) || !url.hostname) {
+    fail(`The environment variable ${name} is not a proxy URL: set it to http://host:port (or http://user:password@host:port), or unset it.`)
+  }
+  return raw
+}
+
 function readProxy(env: Env): ProxySettings {
   // Lower case first, as curl and undici read them; runners behind corporate proxies set either.
   return {
-    httpProxy: env.http_proxy || env.HTTP_PROXY || undefined,
-    httpsProxy: env.https_proxy || env.HTTPS_PROXY || undefined,
+    httpProxy: readProxyUrl(env, ['http_proxy', 'HTTP_PROXY']),
+    httpsProxy: readProxyUrl(env, ['https_proxy', 'HTTPS_PROXY']),
     noProxy: env.no_proxy || env.NO_PROXY || undefined
   }
 }
@@ -228,6 +245,10 @@ export function readInputs(env: Env = process.env): Inputs {
   const awsRegion = readAwsRegion(env)
   const secretName = readSetName(env, 'secret-name', true) as string
   if (!apiToken) fail('Input pipecat-api-token is empty: pass your Pipecat Cloud Private API key from a secret, e.g. ${{ secrets.PIPECAT_API_KEY }}.')
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0020\u007f-\u009f]/.test(apiToken)) {
+    fail('Input pipecat-api-token holds a space, line break or control character, which no API key has: copy the Private API key again into the repository secret, without extra lines.')
+  }
   const pipecatRegion = input(env, 'pipecat-region') || undefined
   if (pipecatRegion !== undefined && !PIPECAT_REGION.test(pipecatRegion)) {
     fail(`Input pipecat-region is "${pipecatRegion}": use a Pipecat Cloud region such as us-west, or leave it empty for your organization's default.`)

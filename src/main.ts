@@ -33,12 +33,25 @@ async function planConfig(inputs: Inputs): Promise<ConfigPlan | undefined> {
   return { path: inputs.configFile, text: plan.text, changed: plan.changes.length > 0, changes: formatChanges(plan.changes), notices: plan.notices }
 }
 
+/**
+ * The most a run may take, from the inputs: each request is bounded by request-timeout, retries by a
+ * budget, and the wait by wait-timeout, and this covers them all, so a hung or dripping server cannot hold
+ * a scheduled job until GitHub's six-hour limit. The README states the same formula.
+ */
+export function runTimeLimitMs(inputs: Pick<Inputs, 'requestTimeoutMs' | 'waitTimeoutMs' | 'waitForReady' | 'dryRun'>): number {
+  return 60_000 + 6 * inputs.requestTimeoutMs + (inputs.waitForReady && !inputs.dryRun ? inputs.waitTimeoutMs : 0)
+}
+
+// Past the run's limit and the alert's own, something ignored its deadline: end the process rather than hang.
+const WATCHDOG_GRACE_MS = 45_000
+
 async function refresh(inputs: Inputs): Promise<Report> {
   const config = await planConfig(inputs)
-  const http = createHttpClient({ timeoutMs: inputs.requestTimeoutMs, proxy: inputs.proxy })
+  const runLimit = { signal: AbortSignal.timeout(runTimeLimitMs(inputs)), seconds: runTimeLimitMs(inputs) / 1000 }
+  const http = createHttpClient({ timeoutMs: inputs.requestTimeoutMs, proxy: inputs.proxy, runLimit })
 
   const { getEcrToken } = await import('./ecr.js')
-  const token = await getEcrToken(inputs.awsRegion, http)
+  const token = await getEcrToken(inputs.awsRegion, http, new Date(), runLimit.seconds)
   log.info(`Got an ECR token for ${inputs.registryHost}, valid until ${token.expiresAt.toISOString()}.`)
 
   const report: Report = {
@@ -118,6 +131,11 @@ export async function run(inputs: Inputs): Promise<void> {
   log.protect(inputs.apiToken)
   if (inputs.alert) log.protect(inputs.alert.token)
   inputs.environmentSecrets.forEach(log.protect)
+  const watchdog = setTimeout(() => {
+    log.fail(`The run did not end within its time limit (${runTimeLimitMs(inputs) / 1000}s: 60s + 6 x request-timeout + wait-timeout): rerun; if it persists, report it with this log.`)
+    process.exit(1)
+  }, runTimeLimitMs(inputs) + WATCHDOG_GRACE_MS)
+  watchdog.unref()
   try {
     const report = await refresh(inputs)
     setOutputs(report)

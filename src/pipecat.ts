@@ -1,6 +1,7 @@
 import * as log from './log.js'
 import { ActionError } from './errors.js'
 import type { HttpClient, HttpResponse } from './http.js'
+import { SHAPES, shaped, untrusted } from './untrusted.js'
 
 export interface PipecatApi {
   http: HttpClient
@@ -31,22 +32,33 @@ const SERVICE = 'Pipecat Cloud'
 
 function readError(answer: HttpResponse): { error: string; code: string } {
   try {
-    const body = JSON.parse(answer.body.toString('utf8')) as { error?: unknown; code?: unknown }
-    return { error: String(body.error ?? ''), code: String(body.code ?? '') }
+    const body = JSON.parse(answer.body.toString('utf8')) as { error?: unknown; code?: unknown } | null
+    return {
+      error: typeof body?.error === 'string' ? untrusted(body.error) : '',
+      code: shaped(body?.code, /^[A-Za-z0-9_.-]{1,64}$/) ?? ''
+    }
   } catch {
     return { error: '', code: '' }
   }
 }
 
-function readJson<T>(answer: HttpResponse, what: string): T {
+/** The answer's JSON object; anything else (HTML from a proxy, `null`, a list) ends the run with the likely cause. */
+function readObject(answer: HttpResponse, what: string): Record<string, unknown> {
+  let parsed: unknown
   try {
-    return JSON.parse(answer.body.toString('utf8')) as T
+    parsed = JSON.parse(answer.body.toString('utf8'))
   } catch {
-    const type = answer.headers['content-type'] || 'no content type'
+    const type = untrusted(answer.headers['content-type'] || 'no content type', 80)
     throw new ActionError(
       `${SERVICE} answered ${what} with ${answer.status} but a body that is not JSON (${type}): a proxy or a wrong pipecat-api-url may be in the way; check pipecat-api-url and the runner's proxy settings.`
     )
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ActionError(
+      `${SERVICE} answered ${what} with ${answer.status} but ${parsed === null ? 'null' : Array.isArray(parsed) ? 'a list' : `a ${typeof parsed}`} where a JSON object belongs: check that pipecat-api-url points at the Pipecat Cloud API.`
+    )
+  }
+  return parsed as Record<string, unknown>
 }
 
 /** Pipecat Cloud's answers, in the user's terms: what happened and what to change. */
@@ -72,6 +84,12 @@ export function explainPipecatError(answer: HttpResponse, secret: { secretName: 
   if (/Invalid region/i.test(error)) {
     return new ActionError(
       `${SERVICE} does not offer region ${secret.region ?? '(default)'} to your organization: check pipecat-region against the regions in your dashboard.`
+    )
+  }
+  if (answer.status >= 300 && answer.status <= 399) {
+    const to = answer.headers.location ? ` to ${untrusted(answer.headers.location, 120)}` : ''
+    return new ActionError(
+      `${SERVICE} answered with a redirect (${answer.status}${to}), which the API never sends: check that pipecat-api-url is the API's address (https://api.pipecat.daily.co) and that no proxy answers in its place.`
     )
   }
   if (answer.status >= 500 || answer.status === 429 || answer.status === 409) {
@@ -102,21 +120,65 @@ export async function storePullSecret(api: PipecatApi, secret: PullSecret): Prom
     { service: SERVICE }
   )
   if (answer.status < 200 || answer.status > 299) throw explainPipecatError(answer, secret)
-  const stored = readJson<{ region?: unknown }>(answer, 'the secret update')
-  return { region: typeof stored.region === 'string' ? stored.region : undefined, attempts: answer.attempts }
+  // Any 2xx means stored; a 204, or an empty body, just does not say the region.
+  if (answer.body.length === 0) return { region: undefined, attempts: answer.attempts }
+  const stored = readObject(answer, 'the secret update')
+  if (stored.region === undefined) return { region: undefined, attempts: answer.attempts }
+  const region = shaped(stored.region, SHAPES.pipecatRegion, 64)
+  if (!region) {
+    throw new ActionError(
+      `${SERVICE} stored the secret set ${secret.secretName} but named its region as ${untrusted(stored.region, 80)}, which is not a region name: check that pipecat-api-url points at the Pipecat Cloud API, then rerun.`
+    )
+  }
+  return { region, attempts: answer.attempts }
 }
 
-export async function listSecretSets(api: PipecatApi): Promise<SecretSetState[]> {
+const STATUSES: readonly string[] = ['pending', 'ready', 'failed'] satisfies SecretStatus[]
+
+/** One entry of the secret list, checked field by field: nothing of an odd shape is passed on. */
+function readSecretSet(entry: unknown): SecretSetState | undefined {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return undefined
+  const set = entry as Record<string, unknown>
+  const name = typeof set.name === 'string' ? set.name : undefined
+  const type = shaped(set.type, /^[A-Za-z]{1,40}$/)
+  const region = set.region === undefined || set.region === '' ? '' : shaped(set.region, SHAPES.pipecatRegion, 64)
+  const status = typeof set.status === 'string' && STATUSES.includes(set.status) ? (set.status as SecretStatus) : undefined
+  if (name === undefined || type === undefined || region === undefined || status === undefined) return undefined
+  const errorMessage = set.errorMessage === undefined || set.errorMessage === null ? undefined : untrusted(set.errorMessage, 300)
+  return { name, type, region, status, errorMessage }
+}
+
+const oddList = (what: string) =>
+  new ActionError(
+    `${SERVICE} answered the secret list with ${what}: check that pipecat-api-url points at the Pipecat Cloud API; if it does, rerun later, and report it if it persists.`
+  )
+
+/**
+ * The secret set named `secretName` as the list shows it, or undefined when it is not listed. Only that
+ * entry must be well formed: other sets are none of this run's business.
+ */
+export async function findSecretSet(api: PipecatApi, secretName: string): Promise<SecretSetState | undefined> {
   const answer = await api.http.send(
     { method: 'GET', url: `${api.apiUrl}/v1/secrets`, headers: { authorization: `Bearer ${api.token}`, accept: 'application/json' } },
     { service: SERVICE }
   )
-  if (answer.status !== 200) throw explainPipecatError(answer, { secretName: '(list)' })
-  const list = readJson<{ sets?: SecretSetState[] }>(answer, 'the secret list')
-  if (!Array.isArray(list.sets)) {
-    throw new ActionError(`${SERVICE} answered the secret list without "sets": check pipecat-api-url points at the Pipecat Cloud API.`)
+  if (answer.status < 200 || answer.status > 299) throw explainPipecatError(answer, { secretName })
+  const list = readObject(answer, 'the secret list')
+  if (!Array.isArray(list.sets)) throw oddList(`${list.sets === undefined ? 'no' : 'a malformed'} "sets" list`)
+  const entry = list.sets.find(
+    (set: unknown) => typeof set === 'object' && set !== null && (set as { name?: unknown }).name === secretName
+  )
+  if (entry === undefined) {
+    if (list.sets.some(set => typeof set !== 'object' || set === null || typeof (set as { name?: unknown }).name !== 'string')) {
+      throw oddList('entries that are not secret sets (an entry without a name)')
+    }
+    return undefined
   }
-  return list.sets
+  const set = readSecretSet(entry)
+  if (!set) {
+    throw oddList(`an entry for ${secretName} that does not read as a secret set (${untrusted(entry, 160)}); its status must be pending, ready or failed`)
+  }
+  return set
 }
 
 export interface WaitOptions {
@@ -136,9 +198,9 @@ export async function waitForReady(api: PipecatApi, secretName: string, options:
   let interval = 1000
   let last: SecretSetState | undefined
   for (;;) {
-    last = (await listSecretSets(api)).find(set => set.name === secretName)
+    last = await findSecretSet(api, secretName)
     if (last && last.type !== 'imagePullSecret') {
-      throw new ActionError(`Secret set ${secretName} is listed as type ${last.type}, not an image pull secret: choose another secret-name.`)
+      throw new ActionError(`Secret set ${secretName} is listed as type ${untrusted(last.type, 40)}, not an image pull secret: choose another secret-name.`)
     }
     if (last?.status === 'ready') return last
     if (last?.status === 'failed') {
