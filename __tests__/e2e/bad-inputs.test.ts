@@ -71,6 +71,22 @@ const rows: Row[] = [
   { input: 'secret-name', case: 'empty', inputs: { 'secret-name': '' }, says: /is empty: set it to the name of the Pipecat Cloud image pull secret set/ },
 
   { input: 'pipecat-api-token', case: 'empty', inputs: { 'pipecat-api-token': '' }, says: /is empty: pass your Pipecat Cloud Private API key from a secret/ },
+  {
+    input: 'pipecat-api-token',
+    case: 'two keys on two lines',
+    inputs: { 'pipecat-api-token': 'pk_first0123456789abcdef\npk_second0123456789abcdef' },
+    says: /holds a space, line break or control character, which no API key has: copy the Private API key again/,
+    secrets: ['pk_first0123456789abcdef', 'pk_second0123456789abcdef']
+  },
+  {
+    input: 'HTTPS_PROXY',
+    case: 'not a URL (a port out of range), with a password in it',
+    inputs: {},
+    env: { HTTPS_PROXY: `http://user:${URL_PASSWORD}@proxy.example.test:99999` },
+    says: /^The environment variable HTTPS_PROXY is not a proxy URL: set it to http:\/\/host:port/,
+    secrets: [URL_PASSWORD]
+  },
+  { input: 'https_proxy', case: 'a scheme the action cannot use', inputs: {}, env: { https_proxy: 'socks5://127.0.0.1:1080' }, says: /^The environment variable https_proxy is not a proxy URL/ },
 
   { input: 'pipecat-region', case: 'upper case', inputs: { 'pipecat-region': 'US-WEST' }, says: /use a Pipecat Cloud region such as us-west/ },
   { input: 'pipecat-region', case: 'with _', inputs: { 'pipecat-region': 'us_west' }, says: /use a Pipecat Cloud region such as us-west/ },
