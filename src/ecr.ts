@@ -121,12 +121,26 @@ export function explainEcrError(error: unknown, region: string): ActionError {
  * Asks ECR for a registry token with the SDK's default credential chain, which picks up what
  * aws-actions/configure-aws-credentials exported. Both credential forms are masked before any check.
  */
-export async function getEcrToken(region: string, http: HttpClient, now: Date = new Date(), runLimitSeconds = 0): Promise<EcrToken> {
-  const client = new ECRClient({ region, maxAttempts: 4, requestHandler: sdkRequestHandler(http, runLimitSeconds) })
+export interface EcrOptions {
+  /** No new try after this long, as for every other service: the SDK's retries know no budget of their own. */
+  budgetMs: number
+  runLimitSeconds: number
+  now?: Date
+}
+
+export async function getEcrToken(region: string, http: HttpClient, options: EcrOptions): Promise<EcrToken> {
+  const now = options.now ?? new Date()
+  const client = new ECRClient({ region, maxAttempts: 4, requestHandler: sdkRequestHandler(http, options.runLimitSeconds) })
+  const budget = AbortSignal.timeout(options.budgetMs)
   let data
   try {
-    data = (await client.send(new GetAuthorizationTokenCommand({}))).authorizationData?.[0]
+    data = (await client.send(new GetAuthorizationTokenCommand({}), { abortSignal: budget })).authorizationData?.[0]
   } catch (error) {
+    if (budget.aborted && !(error instanceof ActionError)) {
+      throw new ActionError(
+        `Could not reach ECR in ${region} (no token after ${Math.round(options.budgetMs / 1000)}s of tries): check the runner's network and its HTTPS_PROXY / NO_PROXY settings, then rerun.`
+      )
+    }
     throw explainEcrError(error, region)
   } finally {
     client.destroy()

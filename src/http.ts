@@ -1,6 +1,7 @@
 import * as log from './log.js'
 import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici'
 import { ActionError } from './errors.js'
+import { untrusted } from './untrusted.js'
 
 /** The proxy settings a runner exports, read by inputs.ts so nothing else touches the environment. */
 export interface ProxySettings {
@@ -136,7 +137,7 @@ function describeNetworkError(error: unknown, timeoutMs: number): string {
   if (code === 'UND_ERR_SOCKET' || cause === 'ECONNRESET') return 'the connection was reset'
   if (cause === 'ECONNREFUSED' || code === 'ECONNREFUSED') return 'connection refused'
   if (cause === 'ENOTFOUND' || code === 'ENOTFOUND') return 'host not found'
-  return (error as Error)?.message?.split('\n')[0] || String(error)
+  return untrusted((error as Error)?.message || error, 160)
 }
 
 /** The one-line failure for a run that reached its time limit while talking to a service. */

@@ -51,7 +51,7 @@ async function refresh(inputs: Inputs): Promise<Report> {
   const http = createHttpClient({ timeoutMs: inputs.requestTimeoutMs, proxy: inputs.proxy, runLimit })
 
   const { getEcrToken } = await import('./ecr.js')
-  const token = await getEcrToken(inputs.awsRegion, http, new Date(), runLimit.seconds)
+  const token = await getEcrToken(inputs.awsRegion, http, { budgetMs: inputs.requestTimeoutMs + 60_000, runLimitSeconds: runLimit.seconds })
   log.info(`Got an ECR token for ${inputs.registryHost}, valid until ${token.expiresAt.toISOString()}.`)
 
   const report: Report = {
