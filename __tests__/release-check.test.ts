@@ -1,0 +1,175 @@
+// Runs `npm run release:check` the way a maintainer and the release workflow do: a child process that must
+// pass on this repository's version and fail, one line per cause, on each precondition a release needs.
+import { describe, expect, it } from '@jest/globals'
+import { spawnSync } from 'node:child_process'
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { compareDist } from '../scripts/check-dist.js'
+import { changelogEntry } from '../scripts/changelog.js'
+
+const script = path.resolve('scripts/release-check.js')
+const version: string = JSON.parse(readFileSync('package.json', 'utf8')).version
+const committedDist = path.resolve('dist')
+
+function releaseCheck(args: string[]) {
+  const run = spawnSync(process.execPath, [script, ...args], { encoding: 'utf8', timeout: 120_000 })
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr }
+}
+
+/** A copy of the files the check reads; dist/ is compared with the committed one, which the first test proves fresh. */
+function copyOfRepo(edit: (root: string) => void = () => {}): string {
+  const root = mkdtempSync(path.join(tmpdir(), 'release-check-'))
+  for (const file of ['package.json', 'CHANGELOG.md', 'action.yml']) cpSync(file, path.join(root, file))
+  cpSync('dist', path.join(root, 'dist'), { recursive: true })
+  edit(root)
+  return root
+}
+
+function checkCopy(root: string, given: string) {
+  return releaseCheck([given, '--root', root, '--built', committedDist])
+}
+
+function expectOneLineFailures(run: { status: number | null; stderr: string }, ...causes: RegExp[]) {
+  expect(run.status).toBe(1)
+  const lines = run.stderr.trim().split('\n')
+  for (const line of lines) expect(line).toMatch(/^release:check: /)
+  for (const cause of causes) expect(lines.some(line => cause.test(line))).toBe(true)
+  expect(lines).toHaveLength(causes.length + 1)
+  expect(lines.at(-1)).toMatch(/problem\(s\); nothing was tagged or pushed$/)
+}
+
+describe('npm run release:check', () => {
+  it(`passes on this repository at its version, building dist/ afresh`, () => {
+    const run = releaseCheck([version])
+
+    expect(run.stderr).toBe('')
+    expect(run.stdout).toContain(`ok: package.json is at ${version}`)
+    expect(run.stdout).toMatch(new RegExp(`ok: CHANGELOG.md has ${version.replaceAll('.', '\\.')}, dated \\d{4}-\\d{2}-\\d{2}`))
+    expect(run.stdout).toContain('ok: action.yml runs dist/index.js on node24')
+    expect(run.stdout).toContain('ok: dist/ is exactly what the build makes from src/')
+    expect(run.stdout).toContain(`release:check: ready to tag v${version}`)
+    expect(run.status).toBe(0)
+  }, 120_000)
+
+  it('accepts the tag name with its v, as the workflow has it', () => {
+    const run = checkCopy(copyOfRepo(), `v${version}`)
+
+    expect(run.stderr).toBe('')
+    expect(run.status).toBe(0)
+  })
+
+  it('fails for a version without a changelog entry, and says to add one', () => {
+    const root = copyOfRepo(dir => {
+      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'))
+      writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ ...pkg, version: '9.8.7' }))
+    })
+
+    const run = checkCopy(root, '9.8.7')
+
+    expectOneLineFailures(run, /CHANGELOG\.md has no entry for 9\.8\.7: add '## \[9\.8\.7\] - YYYY-MM-DD' with what changed/)
+    expect(run.stdout).toContain('ok: package.json is at 9.8.7')
+  })
+
+  it('fails when package.json is at another version, naming both and the fix', () => {
+    const root = copyOfRepo(dir => {
+      const changelog = readFileSync(path.join(dir, 'CHANGELOG.md'), 'utf8')
+      writeFileSync(path.join(dir, 'CHANGELOG.md'), changelog.replace('## [Unreleased]', '## [Unreleased]\n\n## [9.8.7] - 2027-01-02\n\n- A fix.'))
+    })
+
+    const run = checkCopy(root, '9.8.7')
+
+    expectOneLineFailures(run, new RegExp(`package\\.json is at ${version.replaceAll('.', '\\.')}, not 9\\.8\\.7: set "version": "9\\.8\\.7"`))
+    expect(run.stdout).toContain('ok: CHANGELOG.md has 9.8.7, dated 2027-01-02')
+  })
+
+  it('fails for a stale dist/, naming the file and the fix', () => {
+    const root = copyOfRepo(dir => writeFileSync(path.join(dir, 'dist/index.js'), readFileSync('dist/index.js', 'utf8') + '\n// edited by hand\n'))
+
+    const run = checkCopy(root, version)
+
+    expectOneLineFailures(run, /^release:check: dist\/ is not what the build makes from src\/ \(dist\/index\.js differs\): run 'npm run bundle' and commit dist\/$/)
+  })
+
+  it('fails when action.yml does not run dist/index.js on node24', () => {
+    const root = copyOfRepo(dir => {
+      const action = readFileSync(path.join(dir, 'action.yml'), 'utf8')
+      writeFileSync(path.join(dir, 'action.yml'), action.replace('using: node24', 'using: node20'))
+    })
+
+    const run = checkCopy(root, version)
+
+    expectOneLineFailures(run, /action\.yml runs dist\/index\.js on node20, not dist\/index\.js on node24: set runs\.using: node24/)
+  })
+
+  it.each([
+    ['v1', /'v1' is a major version, not a release: give all of X\.Y\.Z \(the release moves v1 itself\)/],
+    ['1.0', /'1\.0' has two numbers, a release has three: give X\.Y\.Z/],
+    ['01.0.0', /'01\.0\.0' has a leading zero, which semver forbids: write 1\.0\.0/],
+    ['1.02.3', /'1\.02\.3' has a leading zero, which semver forbids: write 1\.2\.3/],
+    ['1.0.0-rc.1', /'1\.0\.0-rc\.1' is a pre-release or build version; only X\.Y\.Z releases are made here/],
+    ['latest', /'latest' is not a version X\.Y\.Z: e\.g\. npm run release:check -- 1\.2\.3/],
+    ['', /no version given: name the release as X\.Y\.Z/]
+  ])('rejects the tag %j with its cause and the fix', (given, cause) => {
+    const run = checkCopy(copyOfRepo(), given)
+
+    expectOneLineFailures(run, cause)
+  })
+
+  it('reports every failing precondition at once', () => {
+    const root = copyOfRepo(dir => rmSync(path.join(dir, 'dist/index.js')))
+
+    const run = checkCopy(root, '2.0.0')
+
+    expectOneLineFailures(run, /package\.json is at .*, not 2\.0\.0/, /CHANGELOG\.md has no entry for 2\.0\.0/, /\(dist\/index\.js is missing\)/)
+  })
+})
+
+describe('compareDist', () => {
+  function dirWith(files: Record<string, string>): string {
+    const dir = mkdtempSync(path.join(tmpdir(), 'dist-'))
+    for (const [name, text] of Object.entries(files)) {
+      mkdirSync(path.dirname(path.join(dir, name)), { recursive: true })
+      writeFileSync(path.join(dir, name), text)
+    }
+    return dir
+  }
+
+  it('finds changed, missing and leftover files, in subdirectories too', () => {
+    const fresh = dirWith({ 'index.js': 'a', '1.index.js': 'b', 'sub/x.js': 'c', 'licenses.txt': 'l' })
+    const committed = dirWith({ 'index.js': 'a', '1.index.js': 'B', 'sub/x.js': 'c', '9.index.js': 'old' })
+
+    expect(compareDist(committed, fresh).sort()).toEqual([
+      'dist/1.index.js differs',
+      'dist/9.index.js is not built from src/',
+      'dist/licenses.txt is missing'
+    ])
+  })
+
+  it('finds nothing when the two are byte for byte the same', () => {
+    const files = { 'index.js': 'a', 'sub/x.js': 'c' }
+
+    expect(compareDist(dirWith(files), dirWith(files))).toEqual([])
+  })
+})
+
+describe('changelogEntry', () => {
+  const changelog = ['# Changelog', '', '## [Unreleased]', '', '## [1.1.0] - 2027-02-30', '', '- x', '', '## [1.0.1] - 2027-01-05', '', '## [1.0.0] - 2026-12-01', '', '### Added', '', '- First release.', '', '[1.0.0]: https://example.com/v1.0.0', ''].join('\n')
+
+  it('gives the entry without its heading and the link definitions, for the release notes', () => {
+    expect(changelogEntry(changelog, '1.0.0')).toEqual({ date: '2026-12-01', notes: '### Added\n\n- First release.' })
+  })
+
+  it('refuses an impossible date and an empty entry', () => {
+    expect(changelogEntry(changelog, '1.1.0')).toEqual({ problem: expect.stringMatching(/heading for 1\.1\.0 has no valid release date/) })
+    expect(changelogEntry(changelog, '1.0.1')).toEqual({ problem: expect.stringMatching(/entry for 1\.0\.1 lists no changes/) })
+  })
+
+  it('prints the notes for the release workflow', () => {
+    const run = spawnSync(process.execPath, [path.resolve('scripts/changelog.js'), version], { encoding: 'utf8' })
+
+    expect(run.status).toBe(0)
+    expect(run.stdout).toBe(`${(changelogEntry(readFileSync('CHANGELOG.md', 'utf8'), version) as { notes: string }).notes}\n`)
+    expect(run.stdout).toMatch(/^### Added\n\n- /)
+  })
+})

@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+// npm run release:check -- X.Y.Z: proves, without pushing or writing anything, what the release workflow
+// needs before it tags X.Y.Z: a well-formed version, package.json at that version, a dated CHANGELOG.md
+// entry, action.yml running dist/index.js on node24, and dist/ exactly what the build makes from src/.
+// --root DIR checks another copy of the repository; --built DIR compares with a dist/ built before.
+import { existsSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { parseArgs } from 'node:util'
+import { parse as parseYaml } from 'yaml'
+import { changelogEntry } from './changelog.js'
+import { buildFresh, distProblem } from './check-dist.js'
+
+const RUNTIME = { using: 'node24', main: 'dist/index.js' }
+
+/** The version without the tag's leading v, or the problem with it. A release is X.Y.Z as semver writes it. */
+export function parseVersion(given) {
+  const version = given.replace(/^v/, '')
+  const example = 'e.g. npm run release:check -- 1.2.3'
+  if (given === '') return { problem: `no version given: name the release as X.Y.Z, ${example}` }
+  if (/^\d+$/.test(version)) {
+    return { problem: `'${given}' is a major version, not a release: give all of X.Y.Z (the release moves v${version} itself), ${example}` }
+  }
+  if (/^\d+\.\d+$/.test(version)) return { problem: `'${given}' has two numbers, a release has three: give X.Y.Z, ${example}` }
+  if (/^\d+\.\d+\.\d+$/.test(version) && /(^|\.)0\d/.test(version)) {
+    return { problem: `'${given}' has a leading zero, which semver forbids: write ${version.split('.').map(Number).join('.')}` }
+  }
+  if (/^\d+\.\d+\.\d+[-+]/.test(version)) {
+    return { problem: `'${given}' is a pre-release or build version; only X.Y.Z releases are made here (they move the major tag): drop the suffix` }
+  }
+  if (!/^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/.test(version)) return { problem: `'${given}' is not a version X.Y.Z: ${example}` }
+  return { version }
+}
+
+function readText(root, file) {
+  const where = path.join(root, file)
+  return existsSync(where) ? readFileSync(where, 'utf8') : undefined
+}
+
+/** Every check but dist/: [passed message, or problem] per check. */
+export function checkSources(root, given) {
+  const results = []
+  const parsed = parseVersion(given)
+  results.push('problem' in parsed ? { problem: parsed.problem } : { ok: `version ${parsed.version} is X.Y.Z` })
+
+  const version = parsed.version
+  const packageVersion = JSON.parse(readText(root, 'package.json') ?? '{}').version
+  if (version !== undefined) {
+    results.push(
+      packageVersion === version
+        ? { ok: `package.json is at ${version}` }
+        : { problem: `package.json is at ${packageVersion}, not ${version}: set "version": "${version}" (npm version ${version} --no-git-tag-version)` }
+    )
+    const changelog = readText(root, 'CHANGELOG.md')
+    const entry = changelog === undefined ? { problem: 'CHANGELOG.md is missing: add one (Keep a Changelog)' } : changelogEntry(changelog, version)
+    results.push('problem' in entry ? { problem: entry.problem } : { ok: `CHANGELOG.md has ${version}, dated ${entry.date}` })
+  }
+
+  const runs = parseYaml(readText(root, 'action.yml') ?? '')?.runs ?? {}
+  results.push(
+    runs.using === RUNTIME.using && runs.main === RUNTIME.main
+      ? { ok: `action.yml runs ${RUNTIME.main} on ${RUNTIME.using}` }
+      : {
+          problem: `action.yml runs ${runs.main ?? 'nothing'} on ${runs.using ?? 'nothing'}, not ${RUNTIME.main} on ${RUNTIME.using}: set runs.using: ${RUNTIME.using} and runs.main: ${RUNTIME.main}`
+        }
+  )
+  return results
+}
+
+export function checkDist(root, built) {
+  const fresh = built ? { dist: built, remove: () => {} } : buildFresh(root)
+  try {
+    const problem = distProblem(path.join(root, 'dist'), fresh.dist)
+    return problem ? { problem } : { ok: 'dist/ is exactly what the build makes from src/' }
+  } finally {
+    fresh.remove()
+  }
+}
+
+function main() {
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { root: { type: 'string' }, built: { type: 'string' } } })
+  const root = path.resolve(values.root ?? '.')
+  const results = [...checkSources(root, positionals[0] ?? ''), checkDist(root, values.built && path.resolve(values.built))]
+  for (const result of results) {
+    if ('ok' in result) console.log(`ok: ${result.ok}`)
+    else console.error(`release:check: ${result.problem}`)
+  }
+  const failed = results.filter(result => 'problem' in result).length
+  if (failed > 0) {
+    console.error(`release:check: ${failed} problem(s); nothing was tagged or pushed`)
+    process.exitCode = 1
+  } else console.log(`release:check: ready to tag v${positionals[0].replace(/^v/, '')}`)
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) main()
