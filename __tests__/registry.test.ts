@@ -346,6 +346,22 @@ describe('verifyImage against a hand-written registry', () => {
       ])
     })
 
+    test('an index whose linux/arm64 manifest the registry lacks says the image cannot be pulled', async () => {
+      const index = indexOf([{ digest: MANIFEST_DIGEST, platform: { os: 'linux', architecture: 'arm64' } }])
+      const server = await start(serving({ 'manifests/v1': { body: index, type: OCI_INDEX_TYPE } }))
+      const message = await failureOf(check(server.url), [TOKEN])
+      expect(message).toContain(`The image index of registry.test/team/agent:v1 names the linux/arm64 manifest ${MANIFEST_DIGEST}, which the registry registry.test does not have`)
+    })
+
+    test('an index whose linux/arm64 entry is another index is refused, not followed', async () => {
+      const nested = indexOf([{ digest: MANIFEST_DIGEST, platform: { os: 'linux', architecture: 'arm64' } }])
+      const index = indexOf([{ digest: sha(nested), platform: { os: 'linux', architecture: 'arm64' } }])
+      const server = await start(serving({ ...arm64Image(index), [`manifests/${sha(nested)}`]: { body: nested, type: OCI_INDEX_TYPE } }))
+      const message = await failureOf(check(server.url), [TOKEN])
+      expect(message).toContain(`its linux/arm64 entry is of media type "${OCI_INDEX_TYPE}", not an image manifest`)
+      expect(server.seen).toHaveLength(2)
+    })
+
     test('an index with arm64/v9 and arm/v7 only is not linux/arm64', async () => {
       const entries = [
         { digest: other('1'), platform: { os: 'linux', architecture: 'arm64', variant: 'v9' } },
