@@ -354,7 +354,7 @@ function readPlatform(value: unknown): Platform {
 const isArm64 = (platform: Platform): boolean =>
   platform.os === 'linux' &&
   (platform.architecture === 'arm64' || platform.architecture === 'aarch64') &&
-  [undefined, 'v8', '8', 'v8.0'].includes(platform.variant)
+  [undefined, 'v8', '8'].includes(platform.variant)
 
 const platformName = (platform: Platform): string =>
   [platform.os ?? 'unknown', platform.architecture ?? 'unknown', platform.variant].filter(Boolean).join('/')
