@@ -158,9 +158,11 @@ function expectRefreshed(result: Awaited<ReturnType<typeof run>>, setup: Setup) 
 
 /**
  * One tunnel (or forwarded request) per service at least, in the order the action calls them, and none
- * elsewhere. ECR and the registry each get a single request. Pipecat Cloud gets the PUT and the status
- * list calls: undici opens a second connection right after a PUT with a body and keeps that one alive
- * for the list calls, so its count is between one and the number of its requests.
+ * elsewhere. ECR gets a single request. The registry gets three in a row (the index, its linux/arm64
+ * manifest, the config blob): undici may start the second before it has put the first connection back,
+ * so it opens one more and reuses the two, so its count is one or two. Pipecat Cloud gets the PUT and the
+ * status list calls: undici opens a second connection right after a PUT with a body and keeps that one
+ * alive for the list calls, so its count is between one and the number of its requests.
  */
 function expectThroughProxy(setup: Setup) {
   const ecrHost = hostOf(setup.ecr.url)
@@ -168,7 +170,8 @@ function expectThroughProxy(setup: Setup) {
   const counts = proxy.counts()
   expect(Object.keys(counts)).toEqual([ecrHost, setup.registry.host, pipecatHost])
   expect(counts[ecrHost]).toBe(1)
-  expect(counts[setup.registry.host]).toBe(1)
+  expect(counts[setup.registry.host]).toBeGreaterThanOrEqual(1)
+  expect(counts[setup.registry.host]).toBeLessThanOrEqual(2)
   expect(counts[pipecatHost]).toBeGreaterThanOrEqual(1)
   expect(counts[pipecatHost]).toBeLessThanOrEqual(setup.pipecat.requests.length)
   expect(proxy.visits.every(visit => visit.status === 200)).toBe(true)
@@ -215,7 +218,8 @@ test('a NO_PROXY entry with a port bypasses that service only', async () => {
   const result = await run(setup, { HTTPS_PROXY: proxy.url, NO_PROXY: pipecatHost })
 
   expectRefreshed(result, setup)
-  expect(proxy.targets()).toEqual([hostOf(setup.ecr.url), setup.registry.host])
+  // The registry may take two tunnels (see expectThroughProxy); what matters is which services used the proxy.
+  expect([...new Set(proxy.targets())]).toEqual([hostOf(setup.ecr.url), setup.registry.host])
 })
 
 test.each([

@@ -7,7 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { rmSync } from 'node:fs'
 import { access, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
+import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
@@ -38,7 +39,15 @@ export interface TestRegistry {
   authorizationToken: string
   /** Pushes a small image under repository:tag and returns the digest of its top manifest (or index). */
   pushImage(repository: string, tag: string, kind: TestImageKind, options?: PushOptions): Promise<string>
+  /** A stored manifest or index, parsed: to find the digests a pull of it must touch. */
+  readManifest(repository: string, reference: string): Promise<StoredManifest>
   close(): Promise<void>
+}
+
+export interface StoredManifest {
+  mediaType: string
+  config?: Descriptor
+  manifests?: (Descriptor & { platform?: Platform })[]
 }
 
 export interface SkippedRegistry {
@@ -88,6 +97,7 @@ export async function startRegistry(
       host,
       authorizationToken,
       pushImage: (repository, tag, kind, options) => pusher.push(repository, tag, kind, options?.format ?? 'oci'),
+      readManifest: (repository, reference) => pusher.read(repository, reference),
       close: async () => {
         process.off('exit', cleanUpAtExit)
         await stop(child)
@@ -285,6 +295,13 @@ class ImagePusher {
     }
   }
 
+  async read(repository: string, reference: string): Promise<StoredManifest> {
+    const accept = [MEDIA.oci.index, MEDIA.docker.index, MEDIA.oci.manifest, MEDIA.docker.manifest].join(', ')
+    const answer = await fetch(new URL(`/v2/${repository}/manifests/${reference}`, this.url), withDispatcher({ headers: { authorization: this.authorization, accept } }, this.dispatcher))
+    if (answer.status !== 200) throw new Error(`Test registry: reading ${repository}:${reference} answered ${answer.status}`)
+    return (await answer.json()) as StoredManifest
+  }
+
   /** Children go in by digest first: the registry refuses an index that names manifests it lacks. */
   private async pushIndex(repository: string, tag: string, platforms: Platform[], format: Format): Promise<string> {
     const manifests: object[] = []
@@ -349,5 +366,132 @@ class ImagePusher {
       throw new Error(`Test registry: ${method} ${pathOrUrl} answered ${answer.status}, expected ${expected}: ${text.trim()}`)
     }
     return answer
+  }
+}
+
+/** What a gate or its blob store saw: enough to assert the path a pull took, never the credential itself. */
+export interface SeenRequest {
+  method: string
+  path: string
+  authorized: boolean
+}
+
+/**
+ * How a gate treats blob downloads: pass them to the registry; refuse them with 403, as ECR does for an
+ * identity without ecr:GetDownloadUrlForLayer; redirect them (307) to a loopback blob store, as ECR does
+ * to S3; or redirect them to a fixed location.
+ */
+export type BlobPolicy = 'forward' | 'refuse' | 'redirect' | { location: string }
+
+export interface GateAnswer {
+  status: number
+  headers?: Record<string, string>
+  body?: string
+}
+
+export interface GateOptions {
+  blobs?: BlobPolicy
+  /** An answer the gate gives in the registry's place (a broken or hostile registry); undefined forwards. */
+  answer?: (request: SeenRequest) => GateAnswer | undefined
+}
+
+export interface RegistryGate {
+  /** http://127.0.0.1:PORT: point the action at this instead of the registry. */
+  url: string
+  host: string
+  /** Every request that reached the gate, in order. */
+  requests: SeenRequest[]
+  /** Every request that reached the blob store a 'redirect' gate sends downloads to. */
+  storageRequests: SeenRequest[]
+  close(): Promise<void>
+}
+
+const BLOB_PATH = /^\/v2\/(.+)\/blobs\/(sha(?:256|512):[a-f0-9]+)$/
+
+/**
+ * A loopback front for a test registry that forwards everything to it, except what the options change.
+ * The real registry still does the work (auth, content, digests); the gate only plays the parts of ECR
+ * a local registry cannot: refusing blob downloads to a role that may read manifests, and handing
+ * blobs out as signed links to another host.
+ */
+export async function startRegistryGate(registry: TestRegistry, options: GateOptions = {}): Promise<RegistryGate> {
+  if (!registry.url.startsWith('http://')) throw new Error('The registry gate forwards to plain-http test registries only')
+  const requests: SeenRequest[] = []
+  const storageRequests: SeenRequest[] = []
+  const signature = randomBytes(16).toString('hex')
+  const upstream = new URL(registry.url)
+  const seen = (req: IncomingMessage): SeenRequest => ({
+    method: req.method ?? '',
+    path: req.url ?? '',
+    authorized: req.headers.authorization !== undefined
+  })
+
+  // Plays S3: a signed link is the only credential it takes, and it refuses a second one as S3 does.
+  const storage = await listen(async (req, res) => {
+    const request = seen(req)
+    storageRequests.push(request)
+    const url = new URL(request.path, 'http://storage')
+    const blob = /^\/bucket\/(.+)\/(sha(?:256|512):[a-f0-9]+)$/.exec(url.pathname)
+    if (request.authorized) return send(res, { status: 400, body: '<Error><Code>InvalidArgument</Code><Message>Only one auth mechanism allowed</Message></Error>' })
+    if (!blob || url.searchParams.get('X-Amz-Signature') !== signature) return send(res, { status: 403, body: '<Error><Code>AccessDenied</Code></Error>' })
+    const answer = await fetch(`${registry.url}/v2/${blob[1]}/blobs/${blob[2]}`, { headers: { authorization: `Basic ${registry.authorizationToken}` } })
+    const body = Buffer.from(await answer.arrayBuffer())
+    res.writeHead(answer.status, { 'content-type': 'application/octet-stream', 'content-length': String(body.length) }).end(body)
+  })
+
+  const gate = await listen((req, res) => {
+    const request = seen(req)
+    requests.push(request)
+    const own = options.answer?.(request)
+    if (own) return send(res, own)
+    const blob = req.method === 'GET' || req.method === 'HEAD' ? BLOB_PATH.exec(request.path) : null
+    const policy = options.blobs ?? 'forward'
+    if (blob && policy === 'refuse') {
+      // The CNCF registry's own wording for DENIED: it names no IAM action, so a message that does was written by the action.
+      return send(res, { status: 403, headers: { 'content-type': 'application/json' }, body: '{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}' })
+    }
+    if (blob && policy === 'redirect') {
+      return send(res, { status: 307, headers: { location: `${storage.url}/bucket/${blob[1]}/${blob[2]}?X-Amz-Signature=${signature}` } })
+    }
+    if (blob && typeof policy === 'object') return send(res, { status: 307, headers: { location: policy.location } })
+    const forwarded = httpRequest(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
+      answer => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers)
+        answer.pipe(res)
+      }
+    )
+    forwarded.on('error', () => res.destroy())
+    req.pipe(forwarded)
+  })
+
+  return {
+    url: gate.url,
+    host: new URL(gate.url).host,
+    requests,
+    storageRequests,
+    close: async () => {
+      await Promise.all([gate.close(), storage.close()])
+    }
+  }
+}
+
+function send(res: ServerResponse, answer: GateAnswer): void {
+  res.writeHead(answer.status, answer.headers ?? {}).end(answer.body ?? '')
+}
+
+async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createHttpServer((req, res) => {
+    Promise.resolve(handler(req, res)).catch(() => res.destroy())
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>(resolve => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      })
   }
 }
