@@ -279,37 +279,41 @@ const debugRows: Row[] = ['Pipecat Cloud 503 once, then success', 'ECR token who
   return { ...row, name: `${name}, with RUNNER_DEBUG=1`, env: { ...row.env, RUNNER_DEBUG: '1' } }
 })
 
-let trap: NetworkTrap
-let world: World
-let dir: string
+interface Stage extends World {
+  trap: NetworkTrap
+  dir: string
+  close(): Promise<void>
+}
 
-beforeAll(async () => {
-  trap = await startNetworkTrap()
-})
-afterAll(async () => {
-  await trap.close()
-})
-beforeEach(async () => {
-  const ecr = await startEcrEmulator()
-  const pipecat = await startPipecatEmulator()
+/** Fresh emulators, network trap and working directory for one row, so rows can run side by side. */
+async function stage(): Promise<Stage> {
+  const [trap, ecr, pipecat, dir] = await Promise.all([startNetworkTrap(), startEcrEmulator(), startPipecatEmulator(), mkdtemp(join(tmpdir(), 'faults-'))])
   const arrivals: World['arrivals'] = []
   const record = pipecat.requests.push.bind(pipecat.requests)
   pipecat.requests.push = (...requests) => {
     requests.forEach(request => arrivals.push({ method: request.method, at: Date.now() }))
     return record(...requests)
   }
-  world = { ecr, pipecat, arrivals }
-  dir = await mkdtemp(join(tmpdir(), 'faults-'))
   await writeFile(join(dir, CONFIG_FILE), CONFIG)
-})
-afterEach(async () => {
-  await world.ecr.close()
-  await world.pipecat.close()
-  await rm(dir, { recursive: true, force: true })
+  const close = async () => {
+    await Promise.all([trap.close(), ecr.close(), pipecat.close()])
+    await rm(dir, { recursive: true, force: true })
+  }
+  return { ecr, pipecat, arrivals, trap, dir, close }
+}
+
+// Rows share nothing, so they run concurrently: most of a row's time is waiting out backoff, not CPU.
+test.concurrent.each([...rows, ...debugRows])('$name', async row => {
+  const world = await stage()
+  try {
+    await check(row, world)
+  } finally {
+    await world.close()
+  }
 })
 
-test.each([...rows, ...debugRows])('$name', async row => {
-  const { ecr, pipecat } = world
+async function check(row: Row, world: Stage): Promise<void> {
+  const { ecr, pipecat, trap, dir } = world
   row.arrange?.(world)
   const run = await runAction({
     cwd: dir,
@@ -345,4 +349,4 @@ test.each([...rows, ...debugRows])('$name', async row => {
   expectNoLeaks(run, secrets, [config])
   expectMasksFirst(run, secrets)
   expect(trap.attempts).toEqual([])
-})
+}
