@@ -1,6 +1,10 @@
 // npm run bundle [-- OUTDIR]: src/ into dist/ (or OUTDIR), as the runner executes it.
 // ncc splits every dynamic import into a chunk, so a run loads only what it needs, but it minifies only
 // the entry file; the chunks are minified here, since their size is parse time on every run.
+// Every file gets a source map, so a stack trace points at src/ once the action turns them on (it does
+// in debug runs). The maps keep only positions in src/: no sources, no names, nothing of node_modules,
+// which would more than double dist/ for frames nobody here can fix.
+import { decode, encode } from '@jridgewell/sourcemap-codec'
 import { execFileSync } from 'node:child_process'
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -8,9 +12,43 @@ import { minify } from 'terser'
 
 const out = process.argv[2] ?? 'dist'
 rmSync(out, { recursive: true, force: true })
-execFileSync('npx', ['ncc', 'build', 'src/index.ts', '-o', out, '--minify', '--license', 'licenses.txt', '--quiet'], { stdio: 'inherit' })
+execFileSync(
+  'npx',
+  ['ncc', 'build', 'src/index.ts', '-o', out, '--minify', '--source-map', '--no-source-map-register', '--license', 'licenses.txt', '--quiet'],
+  { stdio: 'inherit' }
+)
 for (const name of readdirSync(out).filter(name => /^\d+\.index\.js$/.test(name))) {
   const path = join(out, name)
-  const { code } = await minify(readFileSync(path, 'utf8'), { module: true, compress: { passes: 1 }, mangle: true, format: { comments: false } })
+  const { code, map } = await minify(readFileSync(path, 'utf8'), {
+    module: true,
+    compress: { passes: 1 },
+    mangle: true,
+    format: { comments: false },
+    sourceMap: { content: readFileSync(`${path}.map`, 'utf8'), url: `${name}.map` }
+  })
   writeFileSync(path, code)
+  writeFileSync(`${path}.map`, map)
+}
+for (const name of readdirSync(out).filter(name => name.endsWith('.js.map'))) {
+  const path = join(out, name)
+  writeFileSync(path, JSON.stringify(srcOnly(JSON.parse(readFileSync(path, 'utf8')))))
+}
+
+/**
+ * The map with its segments into node_modules made unmapped (a bare column), so code there is not
+ * attributed to the src/ line before it: minified code is one long line, and a mapping lasts until the next.
+ */
+function srcOnly(map) {
+  const sources = []
+  const index = map.sources.map(source => (source.startsWith('../src/') ? sources.push(source) - 1 : -1))
+  const mappings = decode(map.mappings).map(line => {
+    const kept = []
+    for (const [column, source, sourceLine, sourceColumn] of line) {
+      const mapped = source !== undefined && index[source] !== -1
+      if (mapped) kept.push([column, index[source], sourceLine, sourceColumn])
+      else if (kept.length === 0 || kept.at(-1).length > 1) kept.push([column])
+    }
+    return kept
+  })
+  return { version: 3, file: map.file, sources, mappings: encode(mappings) }
 }

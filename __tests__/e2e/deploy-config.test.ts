@@ -1,10 +1,10 @@
-import { mkdtemp, readFile, rm, stat, writeFile, chmod, mkdir } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, stat, writeFile, chmod, mkdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parse } from 'smol-toml'
 import { startEcrEmulator } from '../emulators/ecr.js'
 import { startPipecatEmulator } from '../emulators/pipecat.js'
-import { awsEnv, baseInputs, expectNoLeaks, runAction, secretsOf, type Ecr, type Pipecat } from './harness.js'
+import { awsEnv, baseInputs, expectNoLeaks, expectOneLineFailure, runAction, secretsOf, type Ecr, type Pipecat } from './harness.js'
 
 let ecr: Ecr
 let pipecat: Pipecat
@@ -115,3 +115,62 @@ test('a failed refresh leaves the config file untouched', async () => {
   expect(await readFile(join(dir, 'pcc-deploy.toml'), 'utf8')).toBe(original)
   expectNoLeaks(result, secrets())
 })
+
+// Both are found while planning, before the first network call: nothing reaches ECR or Pipecat Cloud.
+describe('a config file that cannot be edited stops the run before any request', () => {
+  test.each([
+    ['a directory the runner cannot write to', 0o666, 0o555, /^Input config-file: deploy\/pcc-deploy\.toml cannot be written: the directory \S*deploy is not writable \(EACCES\); make it writable/],
+    ['a file the runner cannot write to', 0o444, 0o777, /^Input config-file: deploy\/pcc-deploy\.toml is not writable \(EACCES\); make it writable .*chmod u\+w/]
+  ])('%s', async (_case, fileMode, dirMode, message) => {
+    const configDir = join(dir, 'deploy')
+    const original = 'agent_name = "bot"\n'
+    await mkdir(configDir)
+    await writeFile(join(configDir, 'pcc-deploy.toml'), original)
+    await chmod(join(configDir, 'pcc-deploy.toml'), fileMode)
+    await chmod(configDir, dirMode)
+    const result = await runAction({
+      cwd: dir,
+      inputs: { ...baseInputs(ecr, pipecat), 'verify-image': 'false', 'config-file': 'deploy/pcc-deploy.toml', image: 'voice/bot:v2' },
+      env: awsEnv(ecr),
+      node: await unprivilegedNode()
+    })
+    await chmod(configDir, 0o755) // so that afterEach can remove it without root
+
+    expectOneLineFailure(result, message)
+    expect(ecr.requests).toHaveLength(0)
+    expect(pipecat.requests).toHaveLength(0)
+    expect(await readFile(join(configDir, 'pcc-deploy.toml'), 'utf8')).toBe(original)
+    expect(await readdir(configDir)).toEqual(['pcc-deploy.toml'])
+    expectNoLeaks(result, secrets())
+  })
+
+  test('a byte-order mark before a table header', async () => {
+    const original = 'agent_name = "bot"\n\uFEFF[scaling]\nmin_agents = 0\n'
+    await writeFile(join(dir, 'pcc-deploy.toml'), original)
+    const result = await run({ 'config-file': 'pcc-deploy.toml', image: 'voice/bot:v2' })
+
+    expectOneLineFailure(result, /^Input config-file: pcc-deploy\.toml has a byte-order mark \(U\+FEFF\) at line 2, column 1, .*; delete it and run again/)
+    expect(ecr.requests).toHaveLength(0)
+    expect(pipecat.requests).toHaveLength(0)
+    expect(await readFile(join(dir, 'pcc-deploy.toml'), 'utf8')).toBe(original)
+    expectNoLeaks(result, secrets())
+  })
+})
+
+/**
+ * The runner's user cannot write a 0555 directory or a 0444 file, but root can; as root the bundle runs as `nobody`
+ * through setpriv (util-linux), so the check meets the same refusal a runner would.
+ */
+async function unprivilegedNode(): Promise<string> {
+  if (process.getuid?.() !== 0) return process.execPath
+  await chmod(dir, 0o755)
+  const wrapper = join(dir, 'node-as-nobody')
+  // A Node script, not a shell one: sh drops the INPUT_* variables whose names hold a hyphen.
+  const script = [
+    `#!${process.execPath}`,
+    `const { status } = require('node:child_process').spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, ...process.argv.slice(2)], { stdio: 'inherit' })`,
+    'process.exit(status ?? 1)'
+  ]
+  await writeFile(wrapper, script.join('\n') + '\n', { mode: 0o755 })
+  return wrapper
+}

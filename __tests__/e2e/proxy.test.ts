@@ -8,7 +8,7 @@ import { promisify } from 'node:util'
 import { startEcrEmulator } from '../emulators/ecr.js'
 import { startPipecatEmulator } from '../emulators/pipecat.js'
 import { startConnectProxy, type ConnectProxy } from '../support/connect-proxy.js'
-import { startRegistry, type TestRegistry } from '../support/registry-server.js'
+import { registrySkipReason, startRegistry, type TestRegistry } from '../support/registry-server.js'
 import { awsEnv, baseInputs, expectNoLeaks, runAction, secretsOf, type Ecr, type Pipecat } from './harness.js'
 
 // Runners behind a corporate proxy reach ECR, Pipecat Cloud and the registry only through it; these
@@ -33,7 +33,6 @@ const execFileAsync = promisify(execFile)
 let certDir: string
 let caFile: string
 let tls: Tls
-let skipped = ''
 // The registries accept only the password the ECR emulators hand out, as ECR's registry does.
 // bcrypt (htpasswd) reads only 72 bytes, so it is shorter than a real ECR password.
 const password = randomBytes(48).toString('base64url')
@@ -75,24 +74,22 @@ async function deadPort(): Promise<number> {
   return typeof address === 'object' && address ? address.port : 0
 }
 
+// Only a developer's machine skips: under CI=true a missing tool fails the file in beforeAll instead.
+const skipped = process.env.CI === 'true' ? undefined : ((await opensslMissing()) ?? (await registrySkipReason()))
+if (skipped) console.warn(`SKIPPING the end-to-end proxy tests: ${skipped}`)
+const proxyTest = skipped ? test.skip : test
+
 beforeAll(async () => {
   certDir = await mkdtemp(join(tmpdir(), 'proxy-test-'))
   plainEcr = await startEcrEmulator({ password })
   const missing = await opensslMissing()
-  if (missing) {
-    if (process.env.CI === 'true') throw new Error(`The proxy tests cannot run under CI: ${missing}`)
-    skipped = missing
-    return
-  }
+  if (missing) throw new Error(`The proxy tests cannot run: ${missing}`)
   tls = await makeCertificate(certDir)
   caFile = join(certDir, 'cert.pem')
   tlsEcr = await startEcrEmulator({ password, tls })
   for (const withTls of [false, true]) {
     const started = await startRegistry({ username: 'AWS', password }, withTls ? { tls } : {})
-    if ('skipped' in started) {
-      skipped = started.skipped
-      return
-    }
+    if ('skipped' in started) throw new Error(started.skipped)
     await started.pushImage('voice/agent', 'arm64', 'arm64-index')
     if (withTls) tlsRegistry = started
     else plainRegistry = started
@@ -118,14 +115,6 @@ afterEach(async () => {
   await plainPipecat.close()
   await tlsPipecat?.close()
 })
-
-/** True (with a warning) when the tools are missing on a developer's machine; under CI beforeAll has thrown instead. */
-function skip(): boolean {
-  if (!skipped) return false
-  expect(process.env.CI).not.toBe('true')
-  console.warn(`SKIPPED (${skipped})`)
-  return true
-}
 
 const plain = (): Setup => ({ ecr: plainEcr, pipecat: plainPipecat, registry: plainRegistry as TestRegistry, registryInput: (plainRegistry as TestRegistry).url })
 const secure = (): Setup => ({ ecr: tlsEcr, pipecat: tlsPipecat, registry: tlsRegistry as TestRegistry, registryInput: (tlsRegistry as TestRegistry).host })
@@ -177,8 +166,7 @@ function expectThroughProxy(setup: Setup) {
   expect(proxy.visits.every(visit => visit.status === 200)).toBe(true)
 }
 
-test.each(['HTTP_PROXY', 'http_proxy'])('%s carries the calls to http services: ECR, the registry check and Pipecat Cloud', async name => {
-  if (skip()) return
+proxyTest.each(['HTTP_PROXY', 'http_proxy'])('%s carries the calls to http services: ECR, the registry check and Pipecat Cloud', async name => {
   const setup = plain()
   const result = await run(setup, { [name]: proxy.url })
 
@@ -186,8 +174,7 @@ test.each(['HTTP_PROXY', 'http_proxy'])('%s carries the calls to http services: 
   expectThroughProxy(setup)
 })
 
-test.each(['HTTPS_PROXY', 'https_proxy'])('%s carries the calls to https services: ECR, the registry check and Pipecat Cloud', async name => {
-  if (skip()) return
+proxyTest.each(['HTTPS_PROXY', 'https_proxy'])('%s carries the calls to https services: ECR, the registry check and Pipecat Cloud', async name => {
   const setup = secure()
   const result = await run(setup, { [name]: proxy.url })
 
@@ -197,13 +184,12 @@ test.each(['HTTPS_PROXY', 'https_proxy'])('%s carries the calls to https service
   expectThroughProxy(setup)
 })
 
-test.each([
+proxyTest.each([
   ['NO_PROXY', 'plain', '127.0.0.1'],
   ['no_proxy', 'plain', 'localhost, 127.0.0.1'],
   ['NO_PROXY', 'TLS', '127.0.0.1'],
   ['no_proxy', 'TLS', 'example.com,127.0.0.1']
 ])('%s bypasses the proxy for every service (%s services, list "%s")', async (name, kind, list) => {
-  if (skip()) return
   const setup = kind === 'TLS' ? secure() : plain()
   const result = await run(setup, { HTTP_PROXY: proxy.url, HTTPS_PROXY: proxy.url, [name]: list })
 
@@ -211,8 +197,7 @@ test.each([
   expect(proxy.visits).toEqual([])
 })
 
-test('a NO_PROXY entry with a port bypasses that service only', async () => {
-  if (skip()) return
+proxyTest('a NO_PROXY entry with a port bypasses that service only', async () => {
   const setup = secure()
   const pipecatHost = hostOf(setup.pipecat.url)
   const result = await run(setup, { HTTPS_PROXY: proxy.url, NO_PROXY: pipecatHost })
@@ -222,11 +207,10 @@ test('a NO_PROXY entry with a port bypasses that service only', async () => {
   expect([...new Set(proxy.targets())]).toEqual([hostOf(setup.ecr.url), setup.registry.host])
 })
 
-test.each([
+proxyTest.each([
   [407, /Could not reach ECR at 127\.0\.0\.1: the proxy asks for credentials \(407\): put them in the proxy URL/],
   [403, /Could not reach ECR at 127\.0\.0\.1: the proxy refused to connect to 127\.0\.0\.1 \(403\): ask for 127\.0\.0\.1 to be allowed, or add it to NO_PROXY/]
 ])('a proxy that refuses the tunnel (%i) fails the run at once, with one line that names the fix', async (status, message) => {
-  if (skip()) return
   const refusing = await startConnectProxy({ refuseWith: status })
   try {
     const setup = secure()
@@ -246,8 +230,7 @@ test.each([
   }
 })
 
-test('lower-case settings win over upper-case ones, for proxies and for NO_PROXY', async () => {
-  if (skip()) return
+proxyTest('lower-case settings win over upper-case ones, for proxies and for NO_PROXY', async () => {
   // ECR over http and the rest over https, so both proxy pairs are in play in one run.
   const setup: Setup = { ...secure(), ecr: plainEcr }
   const dead = `http://127.0.0.1:${await deadPort()}`

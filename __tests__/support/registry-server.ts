@@ -112,6 +112,16 @@ export async function startRegistry(
   }
 }
 
+/**
+ * Why the registry tests cannot run here, for a developer's machine without the binaries, so a test
+ * file can mark its tests skipped (with this reason) instead of passing them empty; undefined when they
+ * can run, and under CI=true, where startRegistry fails the file instead.
+ */
+export async function registrySkipReason(): Promise<string | undefined> {
+  const missing = await missingBinaries()
+  return missing && process.env.CI !== 'true' ? `${missing} not found; install it with: ${INSTALL_HINT}` : undefined
+}
+
 async function missingBinaries(): Promise<string | undefined> {
   for (const bin of [REGISTRY_BIN, HTPASSWD_BIN]) {
     try {
