@@ -178,6 +178,21 @@ describe('findAgents against the emulator', () => {
     expect(report.complete).toBe(false)
   })
 
+  test('a fault of the report’s own is a gap too, never a throw', async () => {
+    const http: HttpClient = {
+      send: async () => {
+        throw new TypeError('boom\n::error::x')
+      },
+      sendOnce: async () => {
+        throw new Error('not used')
+      }
+    }
+
+    const report = await findAgents(check({ api: { http, apiUrl: 'https://api.example.test', token: 't' } }))
+
+    expect(report).toMatchObject({ complete: false, agents: [], gaps: ['The agents report stopped (TypeError: boom ::error::x); rerun, and report it if it persists.'] })
+  })
+
   test('a timeout on the details is a gap too, and the run goes on', async () => {
     pipecat.seedAgent({ name: 'slow-bot', imagePullSecretName: SET, image: IMAGE })
     pipecat.failNext({ path: '/v1/agents/slow-bot', delayMs: 1500 })

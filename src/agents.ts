@@ -161,12 +161,11 @@ export function readAgent(name: string, body: unknown, check: AgentCheck): Inspe
 
 /**
  * Lists the organization's agents and inspects up to `limit` of them, `concurrency` at a time, for the
- * ones whose deployment pulls with this set. Never throws for what the API answers: the first failure
- * stops the inspection (the next ones would most likely fail the same way) and is reported as a gap.
+ * ones whose deployment pulls with this set. Never throws: the first failure stops the inspection (the
+ * next ones would most likely fail the same way) and is reported as a gap.
  */
 export async function findAgents(check: AgentCheck): Promise<AgentsReport> {
   const limit = check.limit ?? DEFAULT_LIMIT
-  const gaps: string[] = []
   const report: AgentsReport = {
     secretName: check.secretName,
     secretRegion: check.secretRegion,
@@ -177,8 +176,19 @@ export async function findAgents(check: AgentCheck): Promise<AgentsReport> {
     skippedNames: [],
     limit,
     agents: [],
-    gaps
+    gaps: []
   }
+  try {
+    return await inspect(check, report)
+  } catch (error) {
+    // A fault of this report's own must not turn a refresh that worked into a failed run.
+    const reason = `${(error as Error)?.name ?? 'Error'}: ${(error as Error)?.message ?? error}`
+    return { ...report, complete: false, agents: [], gaps: [`The agents report stopped (${untrusted(reason, 160)}); rerun, and report it if it persists.`] }
+  }
+}
+
+async function inspect(check: AgentCheck, report: AgentsReport): Promise<AgentsReport> {
+  const { limit, gaps } = report
   let names: string[]
   try {
     names = await listAgentNames(check.api, gaps)
