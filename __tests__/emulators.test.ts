@@ -522,6 +522,70 @@ describe('Pipecat Cloud emulator', () => {
     expect(pipecat.sets.has('my-ecr-credentials')).toBe(true)
   })
 
+  test('agents: the list in ServiceListItem shape, the details in ServiceDetailsResponse shape, 404 for others', async () => {
+    pipecat.seedAgent({ name: 'voice-bot', imagePullSecretName: 'my-ecr-credentials', image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/voice:1' })
+    pipecat.seedAgent({ name: 'eu-bot', region: 'eu-central', ready: false, health: { ready: false, state: 'waiting', restartCount: 4, reason: 'ImagePullBackOff' } })
+    pipecat.seedAgent({ name: 'plain-bot', imagePullSecretName: null, health: null })
+
+    const listed = (await call('GET', '/v1/agents')).body as { services: Array<Record<string, unknown>> }
+    expect(listed.services.map(s => s.name)).toEqual(['voice-bot', 'eu-bot', 'plain-bot'])
+    expect(listed.services[0]).toEqual({
+      id: expect.any(String),
+      name: 'voice-bot',
+      region: 'us-west',
+      desiredDeploymentId: expect.any(String),
+      activeDeploymentId: expect.any(String),
+      reconciledDeploymentId: expect.any(String),
+      organizationId: expect.any(String),
+      createdAt: expect.any(String),
+      updatedAt: expect.any(String),
+      deletedAt: null
+    })
+    const onlyEu = (await call('GET', '/v1/agents?region=eu-central')).body as { services: Array<Record<string, unknown>> }
+    expect(onlyEu.services.map(s => s.name)).toEqual(['eu-bot'])
+    const withDeployment = (await call('GET', '/v1/agents?includeActiveDeployment=true')).body as { services: unknown[] }
+    expect(withDeployment.services[0]).toMatchObject({ deployment: { manifest: { spec: { imagePullSecretName: 'my-ecr-credentials' } } } })
+
+    const voice = await call('GET', '/v1/agents/voice-bot')
+    expect(voice.status).toBe(200)
+    expect(voice.body).toMatchObject({
+      name: 'voice-bot',
+      region: 'us-west',
+      ready: true,
+      deployment: { manifest: { spec: { image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/voice:1', imagePullSecretName: 'my-ecr-credentials' } } },
+      currentRevision: { phase: 'Active', health: { ready: true, state: 'running', restartCount: 0 } }
+    })
+    expect(await call('GET', '/v1/agents/eu-bot')).toMatchObject({
+      body: { region: 'eu-central', ready: false, currentRevision: { health: { state: 'waiting', restartCount: 4, reason: 'ImagePullBackOff' } } }
+    })
+    const plain = (await call('GET', '/v1/agents/plain-bot')).body as { currentRevision: unknown; deployment: { manifest: { spec: object } } }
+    expect(plain.currentRevision).toBeNull()
+    expect(plain.deployment.manifest.spec).not.toHaveProperty('imagePullSecretName')
+    expect(await call('GET', '/v1/agents/gone-bot')).toEqual(expect.objectContaining({ status: 404, body: { error: 'Not found', code: 'NOT_FOUND' } }))
+    expect((await call('POST', '/v1/agents')).status).toBe(405)
+    expect((await call('GET', '/v1/agents', { token: 'wrong' })).status).toBe(401)
+  })
+
+  test('agents: seeded details can carry odd shapes, and faults can target a path', async () => {
+    pipecat.seedAgent({ name: 'odd-bot', details: { region: 42, ready: 'yes' } })
+    pipecat.failNext({ path: '/v1/agents/', status: 500 }, { path: /^\/v1\/agents$/, status: 401 })
+
+    expect((await call('GET', '/v1/secrets')).status).toBe(200)
+    expect((await call('GET', '/v1/agents')).status).toBe(401)
+    expect((await call('GET', '/v1/agents/odd-bot')).status).toBe(500)
+    expect((await call('GET', '/v1/agents/odd-bot')).body).toMatchObject({ name: 'odd-bot', region: 42, ready: 'yes' })
+  })
+
+  test('peakInFlight counts the requests answered at one time', async () => {
+    pipecat.seedAgent({ name: 'one-bot' })
+    pipecat.failNext(...Array.from({ length: 3 }, () => ({ path: '/v1/agents/', delayMs: 150 })))
+
+    await Promise.all([1, 2, 3].map(() => call('GET', '/v1/agents/one-bot')))
+    await call('GET', '/v1/agents')
+
+    expect(pipecat.peakInFlight).toBe(3)
+  })
+
   test('close() ends idle and in-flight connections at once, and stops listening', async () => {
     const agent = new Agent({ keepAliveTimeout: 60_000 })
     try {

@@ -122,7 +122,10 @@ describe('readInputs', () => {
     ['verify-image', 'true', /verify-image is true but image is empty/],
     ['image', 'agent', /image/],
     ['image', 'docker.io/library/agent:v1', /image/],
-    ['alert-issue', 'yes', /alert-issue/]
+    ['alert-issue', 'yes', /alert-issue/],
+    ['check-agents', 'yes', /check-agents is "yes": use auto, true or false/],
+    ['check-agents', 'TRUE', /check-agents/],
+    ['fail-on-unhealthy-agents', 'on', /fail-on-unhealthy-agents is "on", not a boolean/]
   ])('rejects %s = %j', (name, value, message) => {
     withInputs({ ...BASE, [name]: value })
     expect(() => readInputs({ GITHUB_REPOSITORY: 'acme/agents' })).toThrow(message)
@@ -137,6 +140,37 @@ describe('readInputs', () => {
   ])('rejects deploy config inputs %j', (inputs, message) => {
     withInputs({ ...BASE, ...inputs })
     expect(() => readInputs({})).toThrow(message)
+  })
+
+  test.each([
+    ['schedule', {}, true],
+    ['workflow_dispatch', {}, true],
+    ['push', {}, false],
+    ['release', {}, false],
+    [undefined, {}, false],
+    ['push', { 'check-agents': 'auto' }, false],
+    ['push', { 'check-agents': 'true' }, true],
+    ['schedule', { 'check-agents': 'false' }, false],
+    // A team that wants failures on unhealthy agents needs the check on every run, release pipelines too.
+    ['push', { 'fail-on-unhealthy-agents': 'true' }, true]
+  ])('check-agents on a %s event with %j is %s', (event, inputs, expected) => {
+    withInputs({ ...BASE, ...inputs })
+    const env: Record<string, string> = event === undefined ? {} : { GITHUB_EVENT_NAME: event }
+    expect(readInputs(env).checkAgents).toBe(expected)
+  })
+
+  test('fail-on-unhealthy-agents is off by default, and on when asked', () => {
+    withInputs(BASE)
+    expect(readInputs({}).failOnUnhealthyAgents).toBe(false)
+    withInputs({ ...BASE, 'fail-on-unhealthy-agents': 'true' })
+    expect(readInputs({})).toMatchObject({ checkAgents: true, failOnUnhealthyAgents: true })
+  })
+
+  test('fail-on-unhealthy-agents cannot fail on a check that is switched off', () => {
+    withInputs({ ...BASE, 'check-agents': 'false', 'fail-on-unhealthy-agents': 'true' })
+    expect(() => readInputs({})).toThrow(
+      'Input fail-on-unhealthy-agents is true but check-agents is false: set check-agents to auto or true, or remove fail-on-unhealthy-agents.'
+    )
   })
 
   test('an AWS region is required from somewhere', () => {

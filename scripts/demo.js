@@ -37,8 +37,22 @@ const inputs = {
   'pipecat-api-token': pipecat.token,
   'pipecat-api-url': pipecat.url,
   'pipecat-region': 'us-west',
-  'wait-for-ready': 'true'
+  'wait-for-ready': 'true',
+  'check-agents': 'true'
 }
+
+// A small fleet for the agents report: one healthy on this set, one in another region, one whose pull fails.
+const agentImage = `${ecr.accountId}.dkr.ecr.us-east-1.amazonaws.com/voice-agent:1.4`
+pipecat.seedAgent({ name: 'support-bot', imagePullSecretName: 'my-ecr-credentials', image: agentImage })
+pipecat.seedAgent({ name: 'support-bot-eu', region: 'eu-central', imagePullSecretName: 'my-ecr-credentials', image: agentImage })
+pipecat.seedAgent({
+  name: 'sales-bot',
+  imagePullSecretName: 'my-ecr-credentials',
+  image: agentImage,
+  ready: false,
+  health: { ready: false, state: 'waiting', restartCount: 3, reason: 'ImagePullBackOff' }
+})
+pipecat.seedAgent({ name: 'docs-bot', imagePullSecretName: 'dockerhub-credentials' })
 
 try {
   section('Inputs', Object.entries(inputs).map(([name, value]) => `${name}: ${name === 'pipecat-api-token' ? '***' : value}`))

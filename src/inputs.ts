@@ -28,6 +28,10 @@ export interface Inputs {
   configFile?: string
   deployConfig: DeployConfigInputs
   alert?: AlertInputs
+  /** Report the agents that pull with this secret set, and warn about the ones that cannot. */
+  checkAgents: boolean
+  /** End the run as failed when an agent using this set has a problem (after the refresh). */
+  failOnUnhealthyAgents: boolean
   /** Credentials the environment holds that no message may show: the AWS secret key and session token. */
   environmentSecrets: string[]
 }
@@ -184,6 +188,20 @@ function readVerifyImage(env: Env, image: ImageRef | undefined): boolean {
   return wanted
 }
 
+// A scheduled or manual run is where someone reads the report; a release pipeline wants its seconds back.
+const REPORTING_EVENTS = ['schedule', 'workflow_dispatch']
+
+function readAgentChecks(env: Env): { checkAgents: boolean; failOnUnhealthyAgents: boolean } {
+  const failOnUnhealthyAgents = readBoolean(env, 'fail-on-unhealthy-agents', false)
+  const raw = input(env, 'check-agents') || 'auto'
+  if (raw === 'auto') return { checkAgents: failOnUnhealthyAgents || REPORTING_EVENTS.includes(env.GITHUB_EVENT_NAME ?? ''), failOnUnhealthyAgents }
+  const checkAgents = raw === 'true' ? true : raw === 'false' ? false : fail(`Input check-agents is "${raw}": use auto, true or false.`)
+  if (!checkAgents && failOnUnhealthyAgents) {
+    fail('Input fail-on-unhealthy-agents is true but check-agents is false: set check-agents to auto or true, or remove fail-on-unhealthy-agents.')
+  }
+  return { checkAgents, failOnUnhealthyAgents }
+}
+
 function readDeployConfig(env: Env): DeployConfigInputs {
   const agentName = input(env, 'agent-name') || undefined
   if (agentName !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(agentName)) {
@@ -289,6 +307,7 @@ export function readInputs(env: Env = process.env): Inputs {
     configFile,
     deployConfig,
     alert: readAlert(env),
+    ...readAgentChecks(env),
     environmentSecrets: [env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN].filter((value): value is string => Boolean(value))
   }
 }

@@ -138,8 +138,12 @@ export async function run(inputs: Inputs): Promise<void> {
   watchdog.unref()
   try {
     const report = await refresh(inputs)
+    // Read-only and never fatal on its own: only fail-on-unhealthy-agents fails, after the summary is written.
+    const agents = inputs.checkAgents ? await import('./agents.js') : undefined
+    if (agents) report.agents = await agents.checkAgents(inputs, report)
     setOutputs(report)
     await writeSummary(report)
+    agents?.assertAgentsHealthy(inputs, report.agents)
     await alert(inputs, { report })
   } catch (error) {
     const message =

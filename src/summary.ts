@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import { agentsOutput, agentsSummaryHtml, type AgentsReport } from './agents-report.js'
 
 /** What a run did, in the terms the job summary and the outputs use. Never holds a credential. */
 export interface Report {
@@ -14,6 +15,8 @@ export interface Report {
   configFile?: string
   /** Markdown from the deploy config planner: the keys that changed, or would. */
   configChanges?: string
+  /** The agents that pull with this set, when check-agents is on. */
+  agents?: AgentsReport
 }
 
 export function setOutputs(report: Report): void {
@@ -24,6 +27,7 @@ export function setOutputs(report: Report): void {
   core.setOutput('image', report.image ?? '')
   core.setOutput('image-digest', report.imageDigest ?? '')
   core.setOutput('config-file', report.dryRun ? '' : (report.configFile ?? ''))
+  core.setOutput('agents', report.agents ? agentsOutput(report.agents) : '')
 }
 
 export async function writeSummary(report: Report): Promise<void> {
@@ -44,6 +48,7 @@ export async function writeSummary(report: Report): Promise<void> {
     const verb = report.dryRun ? 'would change' : 'changes'
     core.summary.addHeading(`${report.configFile} (${verb})`, 4).addRaw(report.configChanges || 'No change needed.', true)
   }
+  if (report.agents) core.summary.addRaw(agentsSummaryHtml(report.agents), true)
   try {
     await core.summary.write()
   } catch (error) {

@@ -125,5 +125,13 @@ export const SHAPES = {
   digest: /^sha256:[a-f0-9]{64}$|^sha512:[a-f0-9]{128}$/,
   pipecatRegion: /^[a-z]{2,}(-[a-z0-9]+)*$/,
   /** An OCI platform component: os, architecture or variant. */
-  platformPart: /^[a-z0-9][a-z0-9._-]{0,31}$/
+  platformPart: /^[a-z0-9][a-z0-9._-]{0,31}$/,
+  /** A Pipecat Cloud agent (service) name: lowercase letters, digits and inner hyphens, at most 54. */
+  agentName: /^[a-z0-9](?:[-a-z0-9]{0,52}[a-z0-9])?$/,
+  /** An image reference as a deployment names it: registry/repository, tag, digest; no spaces or markup. */
+  imageReference: /^[A-Za-z0-9][A-Za-z0-9._/:@[\]-]{0,511}$/,
+  /** An agent's code state, as RevisionHealth enumerates it. */
+  agentState: /^(?:running|waiting|terminated)$/,
+  /** A Kubernetes reason such as ImagePullBackOff or OOMKilled. */
+  agentReason: /^[A-Za-z][A-Za-z0-9]{0,63}$/
 } as const

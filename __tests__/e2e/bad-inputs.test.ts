@@ -126,6 +126,14 @@ const rows: Row[] = [
   { input: 'dry-run', case: 'on', inputs: { 'dry-run': 'on' }, says: BOOLEAN },
   { input: 'alert-issue', case: '1', inputs: { 'alert-issue': '1' }, says: BOOLEAN },
   { input: 'verify-image', case: 'always', inputs: { 'verify-image': 'always' }, says: /use auto, true or false/ },
+  { input: 'check-agents', case: 'yes', inputs: { 'check-agents': 'yes' }, says: /check-agents is "yes": use auto, true or false/ },
+  { input: 'fail-on-unhealthy-agents', case: 'on', inputs: { 'fail-on-unhealthy-agents': 'on' }, says: BOOLEAN },
+  {
+    input: 'fail-on-unhealthy-agents',
+    case: 'true with check-agents false',
+    inputs: { 'fail-on-unhealthy-agents': 'true', 'check-agents': 'false' },
+    says: /is true but check-agents is false: set check-agents to auto or true, or remove fail-on-unhealthy-agents/
+  },
   { input: 'verify-image', case: 'true without image', inputs: { 'verify-image': 'true' }, says: /is true but image is empty: set image/ },
 
   { input: 'image', case: 'without a tag', inputs: { image: 'voice/agent' }, says: /has no tag or digest; add :<tag> or @sha256:<digest>/ },

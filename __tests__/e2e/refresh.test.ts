@@ -62,7 +62,9 @@ describe('the bundled action against the emulators', () => {
       'secret-region': 'us-west',
       image: '',
       'image-digest': '',
-      'config-file': ''
+      'config-file': '',
+      // check-agents is auto, and this is neither a scheduled nor a manual run.
+      agents: ''
     })
     expect(run.summary).toContain('Pipecat Cloud pull secret refreshed')
     expect(run.summary).toContain(`<td>Registry</td><td>${registry()}</td>`)

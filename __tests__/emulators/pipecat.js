@@ -2,7 +2,9 @@
 // The Pipecat Cloud secrets API (/v1/secrets...), held to its OpenAPI contract:
 // strict bodies, the real error messages, 202 then asynchronous provisioning,
 // and faults a test can queue to see how a client copes with a bad day.
-import { randomBytes } from 'node:crypto'
+// It also serves the agents a test seeds (GET /v1/agents, GET /v1/agents/{agentName}) in the
+// OpenAPI's ServiceListItem and ServiceDetailsResponse shapes.
+import { randomBytes, randomUUID } from 'node:crypto'
 import { STATUS_CODES, createServer } from 'node:http'
 import { createServer as createTlsServer } from 'node:https'
 import { closeServer, listen, parseJson, readBody } from './http-server.js'
@@ -30,6 +32,7 @@ const DEFAULT_PROVISIONING_ERROR = 'Failed to provision secret set. Please try a
  * any other status, and `reset`, leave the state untouched.
  * @typedef {object} Fault
  * @property {string} [method]   only a request with this method uses the fault
+ * @property {string | RegExp} [path]  only a request whose path (no query) starts with this string, or matches this pattern
  * @property {number} [status]   answer with this status instead
  * @property {unknown} [body]    JSON body for `status`; default: an ErrorResponse fitting the status
  * @property {string} [rawBody]  body sent verbatim (as text/html) instead of JSON
@@ -62,6 +65,18 @@ const DEFAULT_PROVISIONING_ERROR = 'Failed to provision secret set. Please try a
 /** @typedef {{status: number, body: unknown}} Answer */
 
 /**
+ * An agent to seed, in the few fields tests care about; the rest of ServiceDetailsResponse is filled in.
+ * @typedef {object} SeedAgent
+ * @property {string} name
+ * @property {string} [region]               default: the default region
+ * @property {string} [image]                manifest.spec.image; default a Docker Hub image
+ * @property {string | null} [imagePullSecretName]  manifest.spec.imagePullSecretName; null leaves it out
+ * @property {boolean} [ready]               default true
+ * @property {Record<string, unknown> | null} [health]  currentRevision.health; default running, 0 restarts; null: no revision yet
+ * @property {Record<string, unknown>} [details]  fields laid over the built answer as they are, for odd shapes
+ */
+
+/**
  * @param {PipecatEmulatorOptions} [options]
  */
 export async function startPipecatEmulator(options = {}) {
@@ -82,6 +97,10 @@ export async function startPipecatEmulator(options = {}) {
   const faults = []
   /** @type {Set<NodeJS.Timeout>} */
   const timers = new Set()
+  /** Agents by name, each as GET /v1/agents/{agentName} answers it. @type {Map<string, Record<string, unknown>>} */
+  const agents = new Map()
+  let inFlight = 0
+  let peakInFlight = 0
 
   /** @param {SecretSet} set */
   function observe(set) {
@@ -136,9 +155,11 @@ export async function startPipecatEmulator(options = {}) {
    * @param {string} method
    * @param {string} pathname
    * @param {string} raw
+   * @param {URLSearchParams} search
    * @returns {Answer}
    */
-  function route(method, pathname, raw) {
+  function route(method, pathname, raw, search) {
+    if (pathname === '/v1/agents' || pathname.startsWith('/v1/agents/')) return routeAgents(method, pathname, search)
     if (pathname === '/v1/secrets') {
       if (method !== 'GET') return methodNotAllowed()
       const summaries = [...sets.values()].map((set) => {
@@ -175,17 +196,44 @@ export async function startPipecatEmulator(options = {}) {
   }
 
   /**
+   * @param {string} method
+   * @param {string} pathname
+   * @param {URLSearchParams} search
+   * @returns {Answer}
+   */
+  function routeAgents(method, pathname, search) {
+    if (method !== 'GET') return methodNotAllowed()
+    if (pathname === '/v1/agents') {
+      const region = search.get('region')
+      const withDeployment = search.get('includeActiveDeployment') === 'true'
+      const services = [...agents.values()]
+        .filter((agent) => region === null || agent.region === region)
+        .map((agent) => listItem(agent, withDeployment))
+      return { status: 200, body: { services } }
+    }
+    const agent = agents.get(safeDecode(pathname.slice('/v1/agents/'.length)))
+    return agent ? { status: 200, body: agent } : { status: 404, body: { error: 'Not found', code: 'NOT_FOUND' } }
+  }
+
+  /**
    * @param {import('node:http').IncomingMessage} req
    * @param {import('node:http').ServerResponse} res
    */
   async function handle(req, res) {
+    inFlight++
+    peakInFlight = Math.max(peakInFlight, inFlight)
+    res.once('close', () => inFlight--)
     const raw = await readBody(req)
     const method = req.method ?? 'GET'
     const path = req.url ?? '/'
-    const pathname = new URL(path, 'http://emulator').pathname
+    const { pathname, searchParams } = new URL(path, 'http://emulator')
     requests.push({ method, path, headers: req.headers, body: raw === '' ? undefined : (parseJson(raw) ?? raw) })
 
-    const index = faults.findIndex((f) => f.method === undefined || f.method.toUpperCase() === method)
+    const index = faults.findIndex(
+      (f) =>
+        (f.method === undefined || f.method.toUpperCase() === method) &&
+        (f.path === undefined || (typeof f.path === 'string' ? pathname.startsWith(f.path) : f.path.test(pathname)))
+    )
     const fault = index === -1 ? undefined : faults.splice(index, 1)[0]
     if (fault?.delayMs) await sleep(fault.delayMs)
     if (fault?.reset) return resetMidResponse(res, fault.status ?? 200)
@@ -194,7 +242,7 @@ export async function startPipecatEmulator(options = {}) {
 
     const answer =
       bearerToken(req.headers.authorization) === token
-        ? route(method, pathname, raw)
+        ? route(method, pathname, raw, searchParams)
         : { status: 401, body: { error: 'Unauthorized', code: 'UNAUTHORIZED' } }
     if (fault?.status !== undefined) return sendFault(res, fault, pathname)
     sendJson(res, answer, fault?.headers)
@@ -246,6 +294,20 @@ export async function startPipecatEmulator(options = {}) {
       sets.set(stored.name, stored)
       readsSincePut.set(stored.name, 0)
       return stored
+    },
+    /**
+     * Deploy an agent, as if it existed before the test; returns its GET /v1/agents/{agentName} answer, which a test may change.
+     * @param {SeedAgent} agent
+     * @returns {Record<string, unknown>}
+     */
+    seedAgent(agent) {
+      const details = agentDetails(agent, defaultRegion)
+      agents.set(agent.name, details)
+      return details
+    },
+    /** Most requests the emulator was answering at one time. */
+    get peakInFlight() {
+      return peakInFlight
     },
     /**
      * How many status reads a set stays pending after its PUT (Infinity: pending forever).
@@ -318,6 +380,86 @@ function parseSetRequest(raw) {
     return { error: INVALID_FORMAT }
   }
   return { type: 'imagePullSecret', host, secretValue, region }
+}
+
+const ORGANIZATION_ID = randomUUID()
+const SEEDED_AT = '2026-01-05T10:00:00.000Z'
+
+/**
+ * A ServiceDetailsResponse for a seeded agent, shaped like the OpenAPI example.
+ * @param {SeedAgent} agent
+ * @param {string} defaultRegion
+ * @returns {Record<string, unknown>}
+ */
+function agentDetails(agent, defaultRegion) {
+  const deploymentId = randomUUID()
+  const ready = agent.ready ?? true
+  const health = agent.health === undefined ? { ready, state: 'running', restartCount: 0, replicasStarted: 1 } : agent.health
+  /** @type {Record<string, unknown>} */
+  const spec = {
+    dailyNodeType: 'arm',
+    image: agent.image ?? `dockerhub-user/${agent.name}:0.1`,
+    autoScaling: { minReplicas: 1, maxReplicas: 10 },
+    envFromSecretNames: [`${agent.name}-secrets`],
+    resources: { cpu: '500m', memory: '1Gi' },
+    krispViva: { audioFilters: false }
+  }
+  if (agent.imagePullSecretName !== null) spec.imagePullSecretName = agent.imagePullSecretName ?? 'dockerhub-credentials'
+  return {
+    name: agent.name,
+    region: agent.region ?? defaultRegion,
+    ready,
+    available: ready,
+    createdAt: SEEDED_AT,
+    updatedAt: SEEDED_AT,
+    desiredDeploymentId: deploymentId,
+    activeDeploymentId: deploymentId,
+    reconciledDeploymentId: deploymentId,
+    activeDeploymentReady: ready,
+    autoScaling: { maxReplicas: 10, minReplicas: 1 },
+    activeSessionCount: 0,
+    agentProfile: 'agent-1x',
+    deployment: {
+      id: deploymentId,
+      manifest: {
+        apiVersion: 'pipecatcloud.daily.co/v1',
+        kind: 'PCService',
+        metadata: { name: agent.name, namespace: 'tiny-ferret-maroon-123' },
+        spec
+      },
+      serviceId: randomUUID(),
+      createdAt: SEEDED_AT,
+      updatedAt: SEEDED_AT
+    },
+    krispViva: { audioFilter: null },
+    currentRevision:
+      health === null
+        ? null
+        : { deploymentID: deploymentId, phase: ready ? 'Active' : 'Validating', readyReplicas: ready ? 1 : 0, phaseStartedAt: SEEDED_AT, health },
+    previousRevision: null,
+    ...agent.details
+  }
+}
+
+/**
+ * The agent as GET /v1/agents lists it (ServiceListItem).
+ * @param {Record<string, any>} details
+ * @param {boolean} withDeployment
+ */
+function listItem(details, withDeployment) {
+  return {
+    id: details.deployment?.serviceId ?? randomUUID(),
+    name: details.name,
+    region: details.region,
+    desiredDeploymentId: details.desiredDeploymentId,
+    activeDeploymentId: details.activeDeploymentId,
+    reconciledDeploymentId: details.reconciledDeploymentId,
+    organizationId: ORGANIZATION_ID,
+    createdAt: details.createdAt,
+    updatedAt: details.updatedAt,
+    deletedAt: null,
+    ...(withDeployment && { deployment: details.deployment })
+  }
 }
 
 /** @param {SecretSet} set */
