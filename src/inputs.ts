@@ -44,6 +44,8 @@ export interface AlertInputs {
   token: string
   repository: string
   runUrl: string
+  /** This run's id: the Actions API tells its workflow, whose last successful run dates the stored secret. */
+  runId?: string
   apiUrl?: string
 }
 
@@ -208,7 +210,8 @@ function readAlert(env: Env): AlertInputs | undefined {
   if (!token) fail('Input alert-issue is true but github-token is empty: leave github-token at its default (${{ github.token }}) or pass a token.')
   if (!repository) fail('Input alert-issue is true but GITHUB_REPOSITORY is not set: alerts work only inside a GitHub Actions run.')
   const server = env.GITHUB_SERVER_URL || 'https://github.com'
-  return { token, repository, runUrl: `${server}/${repository}/actions/runs/${env.GITHUB_RUN_ID ?? ''}`, apiUrl: env.GITHUB_API_URL }
+  const runId = /^\d+$/.test(env.GITHUB_RUN_ID ?? '') ? env.GITHUB_RUN_ID : undefined
+  return { token, repository, runUrl: `${server}/${repository}/actions/runs/${env.GITHUB_RUN_ID ?? ''}`, runId, apiUrl: env.GITHUB_API_URL }
 }
 
 function readProxy(env: Env): ProxySettings {

@@ -1,6 +1,7 @@
 import * as log from './log.js'
 import { ActionError } from './errors.js'
 import type { HttpClient, HttpResponse } from './http.js'
+import { SHAPES, shaped, untrusted } from './untrusted.js'
 
 export interface PipecatApi {
   http: HttpClient
@@ -157,4 +158,63 @@ export async function waitForReady(api: PipecatApi, secretName: string, options:
     await sleep(Math.min(interval, left))
     interval = Math.min(interval * 2, 5000)
   }
+}
+
+/** What a dry run found under the name: only what Pipecat Cloud said, nothing assumed. */
+export interface PullSecretCheck {
+  /** The image pull secret already under this name; undefined when the name is free. */
+  existing?: { region: string; status: SecretStatus }
+}
+
+/** The 400 the PUT would have had, so a dry run ends with the very message a real run gives. */
+function refusalOfPut(error: string): HttpResponse {
+  return { status: 400, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ error })), attempts: 1 }
+}
+
+/** The region codes Pipecat Cloud offers this key's organization (`GET /v1/regions`). */
+export async function listRegions(api: PipecatApi): Promise<string[]> {
+  const answer = await api.http.send(
+    { method: 'GET', url: `${api.apiUrl}/v1/regions`, headers: { authorization: `Bearer ${api.token}`, accept: 'application/json' } },
+    { service: SERVICE }
+  )
+  if ([401, 403, 409, 429].includes(answer.status) || answer.status >= 500) throw explainPipecatError(answer, { secretName: '(regions)' })
+  if (answer.status !== 200) {
+    throw new ActionError(`${SERVICE} answered ${answer.status} to the region list: check that pipecat-api-url points at the Pipecat Cloud API.`)
+  }
+  const body = readJson<unknown>(answer, 'the region list')
+  const entries = (body as { regions?: unknown } | null)?.regions
+  const codes = Array.isArray(entries) ? entries.map(entry => shaped((entry as { code?: unknown } | null)?.code, SHAPES.pipecatRegion)) : []
+  if (!Array.isArray(entries) || codes.some(code => code === undefined)) {
+    throw new ActionError(
+      `${SERVICE} answered the region list with an odd shape (${untrusted(body, 120)}): check that pipecat-api-url points at the Pipecat Cloud API, then rerun.`
+    )
+  }
+  return codes as string[]
+}
+
+/**
+ * The dry run's check, read-only: the key is accepted, the region is offered to the organization, and
+ * the name is free or already an image pull secret in that region. Each mismatch is the error the PUT
+ * would have caused, found without writing anything.
+ */
+export async function checkPullSecret(api: PipecatApi, secret: { secretName: string; region?: string }): Promise<PullSecretCheck> {
+  const sets = await listSecretSets(api)
+  if (secret.region !== undefined && !(await listRegions(api)).includes(secret.region)) {
+    throw explainPipecatError(refusalOfPut('Invalid region or organization does not have access'), secret)
+  }
+  const existing = sets.find(set => set.name === secret.secretName)
+  if (!existing) return {}
+  if (existing.type !== 'imagePullSecret') {
+    throw explainPipecatError(refusalOfPut('Cannot update existing regular secrets to image pull secrets'), secret)
+  }
+  const region = shaped(existing.region, SHAPES.pipecatRegion)
+  if (!region) {
+    throw new ActionError(
+      `${SERVICE} listed secret set ${secret.secretName} with an odd region (${untrusted(existing.region, 80)}): check that pipecat-api-url points at the Pipecat Cloud API, then rerun.`
+    )
+  }
+  if (secret.region !== undefined && region !== secret.region) {
+    throw explainPipecatError(refusalOfPut(`Secret already exists in region '${region}'. Cannot change region to '${secret.region}'.`), secret)
+  }
+  return { existing: { region, status: existing.status } }
 }

@@ -139,6 +139,10 @@ export async function startPipecatEmulator(options = {}) {
    * @returns {Answer}
    */
   function route(method, pathname, raw) {
+    if (pathname === '/v1/regions') {
+      if (method !== 'GET') return methodNotAllowed()
+      return { status: 200, body: { regions: regions.map((code) => ({ code, display_name: code })) } }
+    }
     if (pathname === '/v1/secrets') {
       if (method !== 'GET') return methodNotAllowed()
       const summaries = [...sets.values()].map((set) => {
