@@ -4,7 +4,7 @@ import { createHttpClient } from './http.js'
 import type { Inputs } from './inputs.js'
 import { whenWithRelative } from './expiry.js'
 import { setOutputs, writeSummary, type Report } from './summary.js'
-import { SHAPES, shaped } from './untrusted.js'
+import { SHAPES, shaped, untrusted } from './untrusted.js'
 
 // Heavy modules (the AWS SDK, the TOML parser, the GitHub client) are imported where a run needs
 // them, after the inputs are checked: start-up is most of this action's run time.
@@ -137,7 +137,8 @@ export async function run(inputs: Inputs): Promise<void> {
   try {
     await refresh(inputs, report)
   } catch (error) {
-    report.failure = failureMessage(error)
+    // Redacted once here: the summary and the alert issue show it too, and the runner masks only the log.
+    report.failure = untrusted(failureMessage(error), 2000)
     log.fail(report.failure)
   }
   // A failed run reports too: what was done, what was not, and the outputs that are known.

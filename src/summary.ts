@@ -101,7 +101,7 @@ function configVerb(report: Report): string {
 function tokenExpiry(report: Report, stored: boolean, now: Date): string {
   if (!report.expiresAt) return 'no token obtained'
   const when = whenWithRelative(report.expiresAt, now)
-  return stored ? `${when}; the next refresh must succeed before then` : `${when} (this run's token, not stored)`
+  return stored ? `${when}; the next refresh must succeed before then` : `${when}: this run's token, not stored`
 }
 
 export async function writeSummary(report: Report, now: Date = new Date()): Promise<void> {
