@@ -242,6 +242,20 @@ describe('alert issue: what it trusts and what it says', () => {
     expect(body).toContain('12 hours after the last successful run of this workflow started (https://github.com/acme/voice-bot/actions/runs/990, 5 h 43 m ago)')
   })
 
+  it('takes the later of the recorded expiry and the estimate, and names both', async () => {
+    await start()
+    await recoveredThenForged('2026-03-01T20:00:00.000Z', '2099-01-01T00:00:00.000Z')
+    github.addRun({ id: 990, workflow_id: 7, repository: 'acme/voice-bot', run_started_at: '2026-03-01T06:17:00Z' })
+    github.addRun({ id: 1001, workflow_id: 7, repository: 'acme/voice-bot', conclusion: null, status: 'in_progress', run_started_at: '2026-03-01T11:59:00Z' })
+
+    await reportFailure(target, { message: 'boom', secret: 'untouched' }, NOW)
+
+    const body = github.issues[1].body
+    expect(body).toContain('**Stored secret expires:** 2026-03-01T20:00:00.000Z (in 8 h) at the earliest')
+    expect(body).toContain('runs/990, 5 h 43 m ago')
+    expect(body).toContain('The last recovery recorded 2026-03-01T20:00:00.000Z (in 8 h).')
+  })
+
   it('says the secret has expired when the last successful run is more than 12 hours old', async () => {
     await start()
     github.addRun({ id: 1001, workflow_id: 7, repository: 'acme/voice-bot', conclusion: null, status: 'in_progress', run_started_at: '2026-03-01T11:59:00Z' })

@@ -305,8 +305,11 @@ function expiryStatement(failure: Failure, known: { recorded?: Date; lastRun: La
   if (best && best.getTime() > now.getTime()) {
     verdict = `${whenWithRelative(best, now)} at the earliest; the next refresh must succeed before then.`
   } else if (estimate) {
-    // The last successful run is the latest refresh there is, so its token's end is the secret's end.
-    verdict = `already passed, about ${whenWithRelative(estimate, now)}; a refresh was needed before then.`
+    // The last successful run is the latest refresh there is, unless a later run failed only in another
+    // matrix job: a run succeeds only when all its jobs do.
+    verdict =
+      `already passed, about ${whenWithRelative(estimate, now)}, unless a later run that failed in another job ` +
+      `refreshed this secret; a refresh was needed before then.`
   } else if (recorded) {
     verdict = `unknown: the last recorded expiry, ${whenWithRelative(recorded, now)}, has passed, and healthy runs do not record theirs.`
   } else {

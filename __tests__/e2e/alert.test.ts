@@ -77,6 +77,14 @@ test('an alert that cannot be written is a warning and does not hide the refresh
   expectNoLeaks(result, [...secrets(), 'revoked-key'])
 })
 
+test('a dry run never alerts, even when it fails', async () => {
+  const result = await run({ 'dry-run': 'true', 'pipecat-api-token': 'revoked-key' })
+
+  expect(result.code).toBe(1)
+  expect(github.requests).toEqual([])
+  expectNoLeaks(result, [...secrets(), 'revoked-key'])
+})
+
 describe('what the alert issue says, and what it trusts', () => {
   const OTHER_TOKEN = 'ghp_aDifferentUsersToken00000000000000'
 

@@ -83,6 +83,8 @@ test('a dry run that passes says what Pipecat Cloud reported, and nothing it did
   const existing = await run({ 'dry-run': 'true' })
 
   expect(existing.code).toBe(0)
+  // No region asked for: nothing to check it against, so the region list is not read.
+  expect(pipecat.requests.slice(2).map((r: { method: string; path: string }) => `${r.method} ${r.path}`)).toEqual(['GET /v1/secrets'])
   expect(existing.outputs['secret-region']).toBe('us-east')
   expect(existing.summary).toContain('<td>Status</td><td>not stored (dry run): an image pull secret of this name exists, ready</td>')
   expect(writes()).toEqual([])

@@ -86,6 +86,7 @@ describe('the bundled action against the emulators', () => {
     expect(run.code).toBe(0)
     expect(puts()[0].body).not.toHaveProperty('region')
     expect(run.outputs['secret-region']).toBe('us-west')
+    expect(run.summary).toContain('<td>Status</td><td>stored (not waited for ready)</td>')
     expect(pipecat.requests.filter((r: { method: string }) => r.method === 'GET')).toHaveLength(0)
     expectNoLeaks(run, secrets())
   })
