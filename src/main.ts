@@ -52,7 +52,10 @@ function startReport(inputs: Inputs): Report {
 /** The story of a run. It fills `report` as it goes, so a failure still reports how far it got. */
 async function refresh(inputs: Inputs, report: Report): Promise<void> {
   const config = await planConfig(inputs)
-  if (config) Object.assign(report, { config: 'planned', configChanges: config.changes })
+  if (config) {
+    report.config = 'planned'
+    report.configChanges = config.changes
+  }
   const http = createHttpClient({ timeoutMs: inputs.requestTimeoutMs, proxy: inputs.proxy })
 
   const { getEcrToken } = await import('./ecr.js')
@@ -73,7 +76,9 @@ async function refresh(inputs: Inputs, report: Report): Promise<void> {
 
   if (inputs.dryRun) {
     const { existing } = await pipecat.checkPullSecret(api, secret)
-    Object.assign(report, { secret: 'checked', secretRegion: existing?.region, existingStatus: existing?.status })
+    report.secret = 'checked'
+    report.secretRegion = existing?.region
+    report.existingStatus = existing?.status
     const found = existing
       ? `secret set ${inputs.secretName} is an image pull secret in region ${existing.region} (${existing.status})`
       : `the name ${inputs.secretName} is free${inputs.pipecatRegion ? ` and region ${inputs.pipecatRegion} is offered` : ''}`
@@ -83,7 +88,7 @@ async function refresh(inputs: Inputs, report: Report): Promise<void> {
 
   const stored = await pipecat.storePullSecret(api, { ...secret, host: inputs.registryUrl, authorizationToken: token.authorizationToken })
   report.secret = 'stored'
-  report.secretRegion = stored.region ?? inputs.pipecatRegion
+  report.secretRegion = shaped(stored.region, SHAPES.pipecatRegion) ?? inputs.pipecatRegion
   log.info(`Stored the image pull secret ${inputs.secretName} for ${inputs.registryHost} in Pipecat region ${report.secretRegion ?? '(default)'}.`)
 
   if (inputs.waitForReady) {
