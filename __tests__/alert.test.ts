@@ -256,6 +256,17 @@ describe('alert issue: what it trusts and what it says', () => {
     expect(body).toContain('The last recovery recorded 2026-03-01T20:00:00.000Z (in 8 h).')
   })
 
+  it('states the time left again in every failure comment, as it shrinks', async () => {
+    await start()
+    github.addRun({ id: 990, workflow_id: 7, repository: 'acme/voice-bot', run_started_at: '2026-03-01T06:17:00Z' })
+    github.addRun({ id: 1001, workflow_id: 7, repository: 'acme/voice-bot', conclusion: null, status: 'in_progress', run_started_at: '2026-03-01T11:59:00Z' })
+    await reportFailure(target, { message: 'boom', secret: 'untouched' }, NOW)
+
+    await reportFailure(target, { message: 'boom again', secret: 'untouched' }, new Date('2026-03-01T17:00:00.000Z'))
+
+    expect(github.comments[0].body).toContain('**Stored secret expires:** 2026-03-01T18:17:00.000Z (in 1 h 17 m) at the earliest')
+  })
+
   it('says the secret has expired when the last successful run is more than 12 hours old', async () => {
     await start()
     github.addRun({ id: 1001, workflow_id: 7, repository: 'acme/voice-bot', conclusion: null, status: 'in_progress', run_started_at: '2026-03-01T11:59:00Z' })

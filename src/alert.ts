@@ -88,22 +88,24 @@ export async function reportFailure(target: AlertTarget, failure: Failure, now: 
   const message = untrusted(failure.message, 4000)
 
   const [open] = await attempt('list open issues', context, () => findAlertIssues(github, repo, title, 'open'))
+  // Said again on every failure: the time left is what the person on call needs, and it shrinks.
+  const recorded = await attempt('read closed issues', context, () => lastRecordedExpiry(github, repo, title))
+  const lastRun = await lastSuccessfulRun(github, repo, target)
+  const expiry = expiryStatement(failure, { recorded, lastRun }, now)
   if (open) {
     await attempt('comment on an issue', context, () =>
-      github.rest.issues.createComment({ ...repo, issue_number: open.number, body: failureComment(failure, message, target.runUrl) })
+      github.rest.issues.createComment({ ...repo, issue_number: open.number, body: failureComment(failure, message, target.runUrl, expiry) })
     )
     return { action: 'commented', issueNumber: open.number }
   }
 
-  const recorded = await attempt('read closed issues', context, () => lastRecordedExpiry(github, repo, title))
-  const lastRun = await lastSuccessfulRun(github, repo, target)
   await attempt('create a label', context, () => ensureLabel(github, repo))
   const created = await attempt('open an issue', context, () =>
     github.rest.issues.create({
       ...repo,
       title,
       labels: [ALERT_LABEL],
-      body: failureIssueBody(target, failure, message, { recorded, lastRun }, now)
+      body: failureIssueBody(target, failure, message, expiry)
     })
   )
   return { action: 'opened', issueNumber: created.data.number }
@@ -219,9 +221,10 @@ async function lastSuccessfulRun(github: GitHub, repo: Repo, target: AlertTarget
     return { startedAt, url: target.runUrl.replace(/\/[^/]*$/, `/${last.id}`) }
   } catch (error) {
     const status = (error as { status?: unknown })?.status
-    if (status === 403 || status === 404) {
-      return { missing: `the job cannot read its workflow runs (${status}): add \`actions: read\` to the job's \`permissions\`` }
+    if (status === 403) {
+      return { missing: "the job cannot read its workflow runs (403): add `actions: read` to the job's `permissions`" }
     }
+    if (status === 404) return { missing: `GitHub did not find run ${target.runId} of ${target.repository} (404)` }
     return { missing: `the workflow runs could not be read (${untrusted((error as Error)?.message ?? error, 120)})` }
   }
 }
@@ -255,13 +258,7 @@ function whatHappened(failure: Failure): string {
   }
 }
 
-function failureIssueBody(
-  target: AlertTarget,
-  failure: Failure,
-  message: string,
-  known: { recorded?: Date; lastRun: LastRun },
-  now: Date
-): string {
+function failureIssueBody(target: AlertTarget, failure: Failure, message: string, expiry: string): string {
   return capped(
     [
       `The refresh of the Pipecat Cloud image pull secret \`${target.secretName}\` failed. ${whatHappened(failure)}`,
@@ -272,7 +269,7 @@ function failureIssueBody(
       '',
       `**Run:** ${target.runUrl}`,
       '',
-      `**Stored secret expires:** ${expiryStatement(failure, known, now)}`,
+      `**Stored secret expires:** ${expiry}`,
       '',
       'This issue stays open while refreshes fail: each failing run adds a comment, and the next successful run comments and closes it.'
     ].join('\n')
@@ -318,8 +315,10 @@ function expiryStatement(failure: Failure, known: { recorded?: Date; lastRun: La
   return `${verdict} ${sources.join(' ')} ${consequence}`
 }
 
-function failureComment(failure: Failure, message: string, runUrl: string): string {
-  return capped([`The refresh failed again: ${runUrl}`, '', whatHappened(failure), '', fenced(message)].join('\n'))
+function failureComment(failure: Failure, message: string, runUrl: string, expiry: string): string {
+  return capped(
+    [`The refresh failed again: ${runUrl}`, '', whatHappened(failure), '', fenced(message), '', `**Stored secret expires:** ${expiry}`].join('\n')
+  )
 }
 
 function recoveryComment(secretName: string, recovery: { expiresAt: Date; registry: string }, runUrl: string, now: Date): string {
