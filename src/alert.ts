@@ -166,16 +166,15 @@ async function findAlertIssues(github: GitHub, repo: Repo, title: string, state:
   return issues.filter((issue) => !issue.pull_request && issue.title === title)
 }
 
-/** The login this token writes as; see GITHUB_TOKEN_AUTHOR for the default token. */
-async function ownLogin(github: GitHub): Promise<string> {
+/** The login this token writes as (see GITHUB_TOKEN_AUTHOR); undefined when GitHub would not say, so nothing is trusted. */
+async function ownLogin(github: GitHub): Promise<string | undefined> {
   try {
     const { data } = await github.rest.users.getAuthenticated()
-    if (typeof data?.login === 'string' && data.login) return data.login
+    return typeof data?.login === 'string' && data.login ? data.login : undefined
   } catch (error) {
     const status = (error as { status?: unknown })?.status
-    if (status !== 403 && status !== 404) throw error
+    return status === 403 || status === 404 ? GITHUB_TOKEN_AUTHOR : undefined
   }
-  return GITHUB_TOKEN_AUTHOR
 }
 
 /** The expiry the most recent recovery recorded, read from the latest closed alert issue, from our own comments only. */
@@ -194,6 +193,7 @@ async function lastRecordedExpiry(github: GitHub, repo: Repo, title: string): Pr
   const marked = comments.filter((comment) => typeof comment.body === 'string' && EXPIRY_PATTERN.test(comment.body))
   if (marked.length === 0) return undefined
   const self = await ownLogin(github)
+  if (!self) return undefined
   for (const comment of marked.reverse()) {
     if (comment.user?.login !== self) continue
     const at = new Date(EXPIRY_PATTERN.exec(comment.body as string)?.[1] ?? '')
