@@ -84,8 +84,14 @@ describe('readInputs', () => {
       token: 'ghs_x',
       repository: 'acme/agents',
       runUrl: 'https://github.com/acme/agents/actions/runs/42',
+      runId: '42',
       apiUrl: undefined
     })
+  })
+
+  test('a run id that is not a number is not used to look up the workflow', () => {
+    withInputs({ ...BASE, 'alert-issue': 'true', 'github-token': 'ghs_x' })
+    expect(readInputs({ GITHUB_REPOSITORY: 'acme/agents', GITHUB_RUN_ID: '42/../1' }).alert?.runId).toBeUndefined()
   })
 
   // Each bad value must name its input, so the person reading the log knows what to change.

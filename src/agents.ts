@@ -1,7 +1,7 @@
 import pLimit from 'p-limit'
 import * as log from './log.js'
 import { ActionError } from './errors.js'
-import { createHttpClient, type HttpResponse } from './http.js'
+import type { HttpClient, HttpResponse } from './http.js'
 import type { Inputs } from './inputs.js'
 import type { PipecatApi } from './pipecat.js'
 import type { Report } from './summary.js'
@@ -267,8 +267,7 @@ export function agentWarnings(report: AgentsReport, registryHost: string): strin
 }
 
 /** The step main runs after the refresh: finds the agents, warns, and hands the report to the summary. */
-export async function checkAgents(inputs: Inputs, report: Report): Promise<AgentsReport> {
-  const http = createHttpClient({ timeoutMs: inputs.requestTimeoutMs, proxy: inputs.proxy })
+export async function checkAgents(inputs: Inputs, report: Report, http: HttpClient): Promise<AgentsReport> {
   const found = await findAgents({
     api: { http, apiUrl: inputs.apiUrl, token: inputs.apiToken },
     secretName: inputs.secretName,

@@ -9,12 +9,17 @@
 import { getOctokit } from '@actions/github'
 import { defaults } from '@actions/github/lib/utils'
 import { ActionError } from './errors.js'
+import { relativeTime, whenWithRelative } from './expiry.js'
+import type { SecretState } from './summary.js'
+import { trackSecret, untrusted } from './untrusted.js'
 
 export interface AlertTarget {
   token: string
   /** owner/repo */
   repository: string
   runUrl: string
+  /** This run's id, to find its workflow's last successful run; without it the estimate is left out. */
+  runId?: string
   secretName: string
   /** GitHub API base URL; @actions/github falls back to GITHUB_API_URL, then api.github.com */
   apiUrl?: string
@@ -34,8 +39,29 @@ export function alertTitle(secretName: string): string {
 }
 
 // A recovery comment records the new expiry in a hidden line, so that the next failure,
-// possibly weeks later, can tell people when the stored secret stops working.
+// possibly weeks later, can tell people when the stored secret stops working. Anyone who can
+// comment can write the same line, so only comments by the token's own identity are read.
 const EXPIRY_PATTERN = /<!-- pipecat-pull-secret:expires-at=(\S+) -->/
+
+/**
+ * Who writes with the default GITHUB_TOKEN. `GET /user` names the owner of a personal token; for an
+ * installation token it answers 403, and the workflow's GITHUB_TOKEN writes as this bot.
+ */
+export const GITHUB_TOKEN_AUTHOR = 'github-actions[bot]'
+
+// GitHub refuses an issue or comment body over 65,536 characters; a failure report must still arrive.
+const MAX_BODY = 60_000
+
+// How long an ECR token lasts (ECR.md): the estimate from the last successful run rests on it.
+const TOKEN_LIFETIME_MS = 12 * 60 * 60 * 1000
+
+/** What the failed run left in Pipecat Cloud, for the issue to say truthfully. */
+export interface Failure {
+  message: string
+  secret: SecretState
+  /** When this run's token expires, if it got one. */
+  expiresAt?: Date
+}
 
 // The whole alert gets this long; a hung API must not hold the job until its timeout.
 const ALERT_TIMEOUT_MS = 30_000
@@ -57,26 +83,29 @@ interface IssueRef {
   pull_request?: unknown
 }
 
-export async function reportFailure(target: AlertTarget, failure: { message: string }): Promise<AlertResult> {
+export async function reportFailure(target: AlertTarget, failure: Failure, now: Date = new Date()): Promise<AlertResult> {
   const { github, repo, title, context } = connect(target)
-  const message = redact(failure.message, target.token)
+  const message = untrusted(failure.message, 4000)
 
   const [open] = await attempt('list open issues', context, () => findAlertIssues(github, repo, title, 'open'))
+  // Said again on every failure: the time left is what the person on call needs, and it shrinks.
+  const recorded = await attempt('read closed issues', context, () => lastRecordedExpiry(github, repo, title))
+  const lastRun = await lastSuccessfulRun(github, repo, target)
+  const expiry = expiryStatement(failure, { recorded, lastRun }, now)
   if (open) {
     await attempt('comment on an issue', context, () =>
-      github.rest.issues.createComment({ ...repo, issue_number: open.number, body: failureComment(message, target.runUrl) })
+      github.rest.issues.createComment({ ...repo, issue_number: open.number, body: failureComment(failure, message, target.runUrl, expiry) })
     )
     return { action: 'commented', issueNumber: open.number }
   }
 
-  const expiresAt = await attempt('read closed issues', context, () => lastRecordedExpiry(github, repo, title))
   await attempt('create a label', context, () => ensureLabel(github, repo))
   const created = await attempt('open an issue', context, () =>
     github.rest.issues.create({
       ...repo,
       title,
       labels: [ALERT_LABEL],
-      body: failureIssueBody(target.secretName, message, target.runUrl, expiresAt)
+      body: failureIssueBody(target, failure, message, expiry)
     })
   )
   return { action: 'opened', issueNumber: created.data.number }
@@ -84,14 +113,15 @@ export async function reportFailure(target: AlertTarget, failure: { message: str
 
 export async function reportRecovery(
   target: AlertTarget,
-  recovery: { expiresAt: string; registry: string }
+  recovery: { expiresAt: Date; registry: string },
+  now: Date = new Date()
 ): Promise<AlertResult> {
   const { github, repo, title, context } = connect(target)
   // A healthy run with nothing open writes nothing: no noise, no API writes.
   const open = await attempt('list open issues', context, () => findAlertIssues(github, repo, title, 'open'))
   if (open.length === 0) return { action: 'none' }
 
-  const body = recoveryComment(target.secretName, recovery, target.runUrl)
+  const body = recoveryComment(target.secretName, recovery, target.runUrl, now)
   // Closes every match, in case a person opened a duplicate by hand.
   for (const issue of open) {
     await attempt('comment on an issue', context, () =>
@@ -110,6 +140,8 @@ function connect(target: AlertTarget): { github: GitHub; repo: Repo; title: stri
       'No GitHub token for the alert issue: pass one in `github-token` (its default, `${{ github.token }}`, works) or set `alert-issue: false`.'
     )
   }
+  // Registered here too, so an error GitHub echoes the token in is redacted like every other secret.
+  trackSecret(target.token)
   const [owner, repo, ...extra] = target.repository.split('/')
   if (!owner || !repo || extra.length > 0) {
     throw new ActionError(`Cannot tell which repository gets the alert issue from "${target.repository}": expected owner/repo.`)
@@ -134,8 +166,19 @@ async function findAlertIssues(github: GitHub, repo: Repo, title: string, state:
   return issues.filter((issue) => !issue.pull_request && issue.title === title)
 }
 
-/** The expiry the most recent recovery recorded, read from the latest closed alert issue. */
-async function lastRecordedExpiry(github: GitHub, repo: Repo, title: string): Promise<string | undefined> {
+/** The login this token writes as (see GITHUB_TOKEN_AUTHOR); undefined when GitHub would not say, so nothing is trusted. */
+async function ownLogin(github: GitHub): Promise<string | undefined> {
+  try {
+    const { data } = await github.rest.users.getAuthenticated()
+    return typeof data?.login === 'string' && data.login ? data.login : undefined
+  } catch (error) {
+    const status = (error as { status?: unknown })?.status
+    return status === 403 || status === 404 ? GITHUB_TOKEN_AUTHOR : undefined
+  }
+}
+
+/** The expiry the most recent recovery recorded, read from the latest closed alert issue, from our own comments only. */
+async function lastRecordedExpiry(github: GitHub, repo: Repo, title: string): Promise<Date | undefined> {
   const { data: closed } = await github.rest.issues.listForRepo({
     ...repo,
     labels: ALERT_LABEL,
@@ -147,11 +190,43 @@ async function lastRecordedExpiry(github: GitHub, repo: Repo, title: string): Pr
   const latest = closed.find((issue) => !issue.pull_request && issue.title === title)
   if (!latest) return undefined
   const comments = await github.paginate(github.rest.issues.listComments, { ...repo, issue_number: latest.number, per_page: 100 })
-  for (const comment of comments.reverse()) {
-    const match = comment.body?.match(EXPIRY_PATTERN)
-    if (match) return match[1]
+  const marked = comments.filter((comment) => typeof comment.body === 'string' && EXPIRY_PATTERN.test(comment.body))
+  if (marked.length === 0) return undefined
+  const self = await ownLogin(github)
+  if (!self) return undefined
+  for (const comment of marked.reverse()) {
+    if (comment.user?.login !== self) continue
+    const at = new Date(EXPIRY_PATTERN.exec(comment.body as string)?.[1] ?? '')
+    if (!Number.isNaN(at.getTime())) return at
   }
   return undefined
+}
+
+/** The last successful run of this run's workflow, or why it could not be read. */
+type LastRun = { startedAt: Date; url: string } | { missing: string }
+
+async function lastSuccessfulRun(github: GitHub, repo: Repo, target: AlertTarget): Promise<LastRun> {
+  if (!target.runId) return { missing: 'this run has no GITHUB_RUN_ID' }
+  try {
+    const { data: current } = await github.rest.actions.getWorkflowRun({ ...repo, run_id: Number(target.runId) })
+    const workflowId = current?.workflow_id
+    if (typeof workflowId !== 'number') return { missing: `GitHub answered this run without a workflow id (${untrusted(workflowId, 40)})` }
+    const { data } = await github.rest.actions.listWorkflowRuns({ ...repo, workflow_id: workflowId, status: 'success', per_page: 5 })
+    const last = (Array.isArray(data?.workflow_runs) ? data.workflow_runs : []).find(run => String(run?.id) !== target.runId)
+    if (!last) return { missing: 'this workflow has no successful run yet' }
+    const startedAt = new Date(String(last.run_started_at ?? last.created_at))
+    if (!Number.isInteger(last.id) || Number.isNaN(startedAt.getTime())) {
+      return { missing: `GitHub listed a run of an odd shape (${untrusted(last, 80)})` }
+    }
+    return { startedAt, url: target.runUrl.replace(/\/[^/]*$/, `/${last.id}`) }
+  } catch (error) {
+    const status = (error as { status?: unknown })?.status
+    if (status === 403) {
+      return { missing: "the job cannot read its workflow runs (403): add `actions: read` to the job's `permissions`" }
+    }
+    if (status === 404) return { missing: `GitHub did not find run ${target.runId} of ${target.repository} (404)` }
+    return { missing: `the workflow runs could not be read (${untrusted((error as Error)?.message ?? error, 120)})` }
+  }
 }
 
 async function ensureLabel(github: GitHub, repo: Repo): Promise<void> {
@@ -167,56 +242,102 @@ async function ensureLabel(github: GitHub, repo: Repo): Promise<void> {
   }
 }
 
-function failureIssueBody(secretName: string, message: string, runUrl: string, recordedExpiry: string | undefined): string {
-  return [
-    `The refresh of the Pipecat Cloud image pull secret \`${secretName}\` failed, so the secret was not updated.`,
-    '',
-    '**Error**',
-    '',
-    fenced(message),
-    '',
-    `**Run:** ${runUrl}`,
-    '',
-    `**Stored secret expires:** ${expiryStatement(recordedExpiry)}`,
-    '',
-    'This issue stays open while refreshes fail: each failing run adds a comment, and the next successful run comments and closes it.'
-  ].join('\n')
+/** One sentence on what the failed run left in Pipecat Cloud: stored but not ready is not "not updated". */
+function whatHappened(failure: Failure): string {
+  switch (failure.secret) {
+    case 'untouched':
+    case 'checked':
+      return 'Nothing was stored: the secret set keeps its previous token.'
+    case 'unconfirmed':
+      return 'Pipecat Cloud answered the store request with success but an answer that could not be read: whether the new token was stored is unknown.'
+    case 'stored':
+      return (
+        `The new token was stored, but Pipecat Cloud did not report the set ready; if it becomes ready, it holds ` +
+        `a token that expires at ${failure.expiresAt ? whenWithRelative(failure.expiresAt) : 'an unknown time'}.`
+      )
+    case 'ready':
+      return 'The secret set was refreshed and is ready; a later step of the run failed.'
+  }
 }
 
-function expiryStatement(recordedExpiry: string | undefined): string {
-  const consequence =
-    'From then on Pipecat Cloud cannot pull the image with the stored secret: new agents, scale-outs and restarts fail ' +
-    '(`ImagePullBackOff`) until a refresh succeeds. Agents already running keep running.'
-  const at = recordedExpiry ? Date.parse(recordedExpiry) : NaN
-  if (at > Date.now()) {
-    return (
-      `${recordedExpiry}, as recorded by the last recovery in this repository ` +
-      `(successful runs since then may have moved it later, never earlier). ${consequence}`
-    )
-  }
-  const why = recordedExpiry
-    ? `the last recorded expiry, ${recordedExpiry}, has passed, and healthy runs do not record theirs.`
-    : 'no recovery has recorded one in this repository yet, and healthy runs do not record theirs.'
-  return (
-    `unknown: ${why} An ECR token lasts 12 hours, so the stored secret stops working 12 hours after the last ` +
-    `successful refresh. ${consequence}`
+function failureIssueBody(target: AlertTarget, failure: Failure, message: string, expiry: string): string {
+  return capped(
+    [
+      `The refresh of the Pipecat Cloud image pull secret \`${target.secretName}\` failed. ${whatHappened(failure)}`,
+      '',
+      '**Error**',
+      '',
+      fenced(message),
+      '',
+      `**Run:** ${target.runUrl}`,
+      '',
+      `**Stored secret expires:** ${expiry}`,
+      '',
+      'This issue stays open while refreshes fail: each failing run adds a comment, and the next successful run comments and closes it.'
+    ].join('\n')
   )
 }
 
-function failureComment(message: string, runUrl: string): string {
-  return [`The refresh failed again: ${runUrl}`, '', fenced(message)].join('\n')
+/**
+ * The best known lower bound of the stored secret's expiry: the later of what the last recovery recorded and
+ * twelve hours after the last successful run of this workflow started (each later success moves it on).
+ */
+function expiryStatement(failure: Failure, known: { recorded?: Date; lastRun: LastRun }, now: Date): string {
+  const consequence =
+    'From then on Pipecat Cloud cannot pull the image with the stored secret: new agents, scale-outs and restarts fail ' +
+    '(`ImagePullBackOff`) until a refresh succeeds. Agents already running keep running.'
+  if (failure.secret === 'ready') {
+    return `${whenWithRelative(failure.expiresAt as Date, now)}, the token this run stored. The next refresh must succeed before then. ${consequence}`
+  }
+  const { recorded, lastRun } = known
+  const estimate = 'startedAt' in lastRun ? new Date(lastRun.startedAt.getTime() + TOKEN_LIFETIME_MS) : undefined
+  const sources =
+    'startedAt' in lastRun
+      ? [
+          `Estimated as 12 hours after the last successful run of this workflow started (${lastRun.url}, ` +
+            `${relativeTime(lastRun.startedAt, now)}); a dry run stores nothing, so if that run was one, the secret is older.`
+        ]
+      : [`No estimate from this workflow's runs: ${lastRun.missing}.`]
+  if (recorded && estimate) sources.push(`The last recovery recorded ${whenWithRelative(recorded, now)}.`)
+  const best = [estimate, recorded].filter((at): at is Date => at !== undefined).sort((a, b) => b.getTime() - a.getTime())[0]
+  let verdict: string
+  if (best && best.getTime() > now.getTime()) {
+    verdict = `${whenWithRelative(best, now)} at the earliest; the next refresh must succeed before then.`
+  } else if (estimate) {
+    // The last successful run is the latest refresh there is, unless a later run failed only in another
+    // matrix job: a run succeeds only when all its jobs do.
+    verdict =
+      `already passed, about ${whenWithRelative(estimate, now)}, unless a later run that failed in another job ` +
+      `refreshed this secret; a refresh was needed before then.`
+  } else if (recorded) {
+    verdict = `unknown: the last recorded expiry, ${whenWithRelative(recorded, now)}, has passed, and healthy runs do not record theirs.`
+  } else {
+    verdict = 'unknown. An ECR token lasts 12 hours, so the stored secret stops working 12 hours after the last successful refresh.'
+  }
+  return `${verdict} ${sources.join(' ')} ${consequence}`
 }
 
-function recoveryComment(secretName: string, recovery: { expiresAt: string; registry: string }, runUrl: string): string {
-  // Only timestamp characters go into the hidden marker, so it always parses back.
-  const expiresAt = recovery.expiresAt.replace(/[^\w:.+-]/g, '')
+function failureComment(failure: Failure, message: string, runUrl: string, expiry: string): string {
+  return capped(
+    [`The refresh failed again: ${runUrl}`, '', whatHappened(failure), '', fenced(message), '', `**Stored secret expires:** ${expiry}`].join('\n')
+  )
+}
+
+function recoveryComment(secretName: string, recovery: { expiresAt: Date; registry: string }, runUrl: string, now: Date): string {
+  const expiresAt = recovery.expiresAt.toISOString()
   return [
     `The refresh succeeded: ${runUrl}`,
     '',
-    `The pull secret \`${secretName}\` now holds credentials for \`${recovery.registry}\` that expire at **${expiresAt}**. Closing this issue.`,
+    `The pull secret \`${secretName}\` now holds credentials for \`${recovery.registry}\` that expire at **${expiresAt}** ` +
+      `(${relativeTime(recovery.expiresAt, now)}); the next refresh must succeed before then. Closing this issue.`,
     '',
     `<!-- pipecat-pull-secret:expires-at=${expiresAt} -->`
   ].join('\n')
+}
+
+/** Under GitHub's body limit whatever a message holds, saying so when cut. */
+function capped(body: string): string {
+  return body.length <= MAX_BODY ? body : `${body.slice(0, MAX_BODY)}\n\n(cut at ${MAX_BODY} characters)`
 }
 
 /** A code fence longer than any run of tildes in the text, so an error cannot break out of it. */
@@ -224,10 +345,6 @@ function fenced(text: string): string {
   const longest = Math.max(0, ...(text.match(/~+/g) ?? []).map((run) => run.length))
   const fence = '~'.repeat(Math.max(3, longest + 1))
   return `${fence}text\n${text}\n${fence}`
-}
-
-function redact(text: string, secret: string): string {
-  return secret ? text.split(secret).join('***') : text
 }
 
 /** Runs one API call and turns its failure into a one-line cause and fix. */
@@ -242,7 +359,7 @@ async function attempt<T>(doing: string, context: Context, call: () => Promise<T
 function explain(error: unknown, doing: string, { target, api }: Context): ActionError {
   const status = (error as { status?: unknown })?.status
   const response = (error as { response?: { data?: { message?: unknown } } })?.response
-  const said = redact(String(response?.data?.message ?? (error as Error)?.message ?? error), target.token)
+  const said = untrusted(response?.data?.message ?? (error as Error)?.message ?? error, 200)
   const where = target.repository
   if (!response || typeof status !== 'number') {
     return new ActionError(

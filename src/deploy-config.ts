@@ -7,8 +7,6 @@ import { ActionError } from './errors.js'
 import { applyEdits, isTable, samePath, scan, tomlValue, type Edit, type Statement } from './toml-edit.js'
 
 // main.ts loads this module once a config-file is set, and takes the file and Markdown steps from it too.
-export { readDeployConfig, writeDeployConfig } from './config-file.js'
-export { formatChanges } from './config-diff.js'
 
 export interface DeployConfigValues {
   imageCredentials: string

@@ -48,6 +48,8 @@ export interface AlertInputs {
   token: string
   repository: string
   runUrl: string
+  /** This run's id: the Actions API tells its workflow, whose last successful run dates the stored secret. */
+  runId?: string
   apiUrl?: string
 }
 
@@ -226,7 +228,8 @@ function readAlert(env: Env): AlertInputs | undefined {
   if (!token) fail('Input alert-issue is true but github-token is empty: leave github-token at its default (${{ github.token }}) or pass a token.')
   if (!repository) fail('Input alert-issue is true but GITHUB_REPOSITORY is not set: alerts work only inside a GitHub Actions run.')
   const server = env.GITHUB_SERVER_URL || 'https://github.com'
-  return { token, repository, runUrl: `${server}/${repository}/actions/runs/${env.GITHUB_RUN_ID ?? ''}`, apiUrl: env.GITHUB_API_URL }
+  const runId = /^\d+$/.test(env.GITHUB_RUN_ID ?? '') ? env.GITHUB_RUN_ID : undefined
+  return { token, repository, runUrl: `${server}/${repository}/actions/runs/${env.GITHUB_RUN_ID ?? ''}`, runId, apiUrl: env.GITHUB_API_URL }
 }
 
 /** A proxy variable that is set must be a URL undici can use; the message names the variable, never its value's password. */

@@ -1,8 +1,10 @@
 import * as log from './log.js'
 import { ActionError } from './errors.js'
-import { createHttpClient } from './http.js'
+import { createHttpClient, type HttpClient, type RunLimit } from './http.js'
 import type { Inputs } from './inputs.js'
+import { whenWithRelative } from './expiry.js'
 import { setOutputs, writeSummary, type Report } from './summary.js'
+import { SHAPES, shaped, untrusted } from './untrusted.js'
 
 // Heavy modules (the AWS SDK, the TOML parser, the GitHub client) are imported where a run needs
 // them, after the inputs are checked: start-up is most of this action's run time.
@@ -18,7 +20,11 @@ interface ConfigPlan {
 /** Reads and plans the deploy config before any network call, so a broken file stops the run early. */
 async function planConfig(inputs: Inputs): Promise<ConfigPlan | undefined> {
   if (!inputs.configFile) return undefined
-  const { readDeployConfig, planDeployConfig, formatChanges } = await import('./deploy-config.js')
+  const [{ readDeployConfig }, { planDeployConfig }, { formatChanges }] = await Promise.all([
+    import('./config-file.js'),
+    import('./deploy-config.js'),
+    import('./config-diff.js')
+  ])
   const existing = await readDeployConfig(inputs.configFile)
   const plan = planDeployConfig(
     existing,
@@ -45,26 +51,31 @@ export function runTimeLimitMs(inputs: Pick<Inputs, 'requestTimeoutMs' | 'waitTi
 // Past the run's limit and the alert's own, something ignored its deadline: end the process rather than hang.
 const WATCHDOG_GRACE_MS = 45_000
 
-async function refresh(inputs: Inputs): Promise<Report> {
-  const config = await planConfig(inputs)
-  const runLimit = { signal: AbortSignal.timeout(runTimeLimitMs(inputs)), seconds: runTimeLimitMs(inputs) / 1000 }
-  const http = createHttpClient({ timeoutMs: inputs.requestTimeoutMs, proxy: inputs.proxy, runLimit })
-
-  const { getEcrToken } = await import('./ecr.js')
-  const token = await getEcrToken(inputs.awsRegion, http, { budgetMs: inputs.requestTimeoutMs + 60_000, runLimitSeconds: runLimit.seconds })
-  log.info(`Got an ECR token for ${inputs.registryHost}, valid until ${token.expiresAt.toISOString()}.`)
-
-  const report: Report = {
+/** The report a run starts with: only what the inputs say; each step adds what it learned. */
+function startReport(inputs: Inputs): Report {
+  return {
     dryRun: inputs.dryRun,
     registry: inputs.registryHost,
     secretName: inputs.secretName,
-    secretRegion: inputs.pipecatRegion,
-    status: 'not stored (dry run)',
-    expiresAt: token.expiresAt,
+    secret: 'untouched',
+    waitForReady: inputs.waitForReady,
     image: inputs.image?.full,
-    configFile: config?.path,
-    configChanges: config?.changes
+    verifyImage: inputs.verifyImage,
+    configFile: inputs.configFile
   }
+}
+
+/** The story of a run. It fills `report` as it goes, so a failure still reports how far it got. */
+async function refresh(inputs: Inputs, report: Report, http: HttpClient, runLimit: RunLimit): Promise<void> {
+  const config = await planConfig(inputs)
+  if (config) {
+    report.config = 'planned'
+    report.configChanges = config.changes
+  }
+  const { getEcrToken } = await import('./ecr.js')
+  const token = await getEcrToken(inputs.awsRegion, http, { budgetMs: inputs.requestTimeoutMs + 60_000, runLimitSeconds: runLimit.seconds })
+  report.expiresAt = token.expiresAt
+  log.info(`Got an ECR token for ${inputs.registryHost}, valid until ${whenWithRelative(token.expiresAt)}.`)
 
   if (inputs.image && inputs.verifyImage) {
     const { verifyImage } = await import('./registry.js')
@@ -73,57 +84,70 @@ async function refresh(inputs: Inputs): Promise<Report> {
     Object.assign(report, { imageDigest: check.digest, platforms: check.platforms })
   }
 
+  const pipecat = await import('./pipecat.js')
+  const api = { http, apiUrl: inputs.apiUrl, token: inputs.apiToken }
+  const secret = { secretName: inputs.secretName, region: inputs.pipecatRegion }
+
   if (inputs.dryRun) {
-    log.info(`Dry run: the secret set ${inputs.secretName} was not changed${config ? ` and ${config.path} was not written` : ''}.`)
-    return report
+    const { existing } = await pipecat.checkPullSecret(api, secret)
+    report.secret = 'checked'
+    report.secretRegion = existing?.region
+    report.existingStatus = existing?.status
+    const found = existing
+      ? `secret set ${inputs.secretName} is an image pull secret in region ${existing.region} (${existing.status})`
+      : `the name ${inputs.secretName} is free${inputs.pipecatRegion ? ` and region ${inputs.pipecatRegion} is offered` : ''}`
+    log.info(`Dry run: Pipecat Cloud accepts the key and ${found}; nothing was stored${config ? ` and ${config.path} was not written` : ''}.`)
+    return
   }
 
-  const { storePullSecret, waitForReady } = await import('./pipecat.js')
-  const api = { http, apiUrl: inputs.apiUrl, token: inputs.apiToken }
-  const stored = await storePullSecret(api, {
-    secretName: inputs.secretName,
-    host: inputs.registryUrl,
-    authorizationToken: token.authorizationToken,
-    region: inputs.pipecatRegion
+  const stored = await pipecat.storePullSecret(api, { ...secret, host: inputs.registryUrl, authorizationToken: token.authorizationToken }).catch(error => {
+    if (error instanceof pipecat.UnreadableSuccessError) report.secret = 'unconfirmed'
+    throw error
   })
-  report.secretRegion = stored.region ?? inputs.pipecatRegion
-  report.status = 'stored'
+  report.secret = 'stored'
+  report.secretRegion = shaped(stored.region, SHAPES.pipecatRegion) ?? inputs.pipecatRegion
   log.info(`Stored the image pull secret ${inputs.secretName} for ${inputs.registryHost} in Pipecat region ${report.secretRegion ?? '(default)'}.`)
 
   if (inputs.waitForReady) {
-    const state = await waitForReady(api, inputs.secretName, { timeoutMs: inputs.waitTimeoutMs })
-    report.secretRegion = state.region || report.secretRegion
-    report.status = 'ready'
-    log.info(`Secret set ${inputs.secretName} is ready.`)
+    const state = await pipecat.waitForReady(api, inputs.secretName, { timeoutMs: inputs.waitTimeoutMs })
+    report.secretRegion = shaped(state.region, SHAPES.pipecatRegion) ?? report.secretRegion
+    report.secret = 'ready'
+    log.info(`Secret set ${inputs.secretName} is ready; the next refresh must succeed before ${whenWithRelative(token.expiresAt)}.`)
   }
 
   if (config) {
     config.notices.forEach(notice => log.notice(notice))
     if (config.changed) {
-      const { writeDeployConfig } = await import('./deploy-config.js')
+      const { writeDeployConfig } = await import('./config-file.js')
       await writeDeployConfig(config.path, config.text)
+      report.config = 'written'
       log.info(`Wrote ${config.path}.`)
     } else {
+      report.config = 'unchanged'
       log.info(`${config.path} already up to date.`)
     }
   }
-  return report
 }
 
 /** An alert that cannot be sent is a warning: it must never hide the refresh's own result. */
-async function alert(inputs: Inputs, outcome: { failure: string } | { report: Report }): Promise<void> {
+async function alert(inputs: Inputs, report: Report): Promise<void> {
   if (!inputs.alert || inputs.dryRun) return
   const target = { ...inputs.alert, secretName: inputs.secretName }
   try {
     const { reportFailure, reportRecovery } = await import('./alert.js')
-    const result =
-      'failure' in outcome
-        ? await reportFailure(target, { message: outcome.failure })
-        : await reportRecovery(target, { expiresAt: outcome.report.expiresAt.toISOString(), registry: outcome.report.registry })
+    const result = report.failure
+      ? await reportFailure(target, { message: report.failure, secret: report.secret, expiresAt: report.expiresAt })
+      : await reportRecovery(target, { expiresAt: report.expiresAt as Date, registry: report.registry })
     if (result.action !== 'none') log.info(`Alert issue #${result.issueNumber}: ${result.action}.`)
   } catch (error) {
     log.warning(`Could not update the alert issue: ${(error as Error).message}`)
   }
+}
+
+function failureMessage(error: unknown): string {
+  return error instanceof ActionError
+    ? error.message
+    : `Unexpected error (${(error as Error)?.name ?? 'unknown'}: ${String((error as Error)?.message ?? error).split('\n')[0]}); rerun, and report it with this log if it persists.`
 }
 
 export async function run(inputs: Inputs): Promise<void> {
@@ -136,21 +160,27 @@ export async function run(inputs: Inputs): Promise<void> {
     process.exit(1)
   }, runTimeLimitMs(inputs) + WATCHDOG_GRACE_MS)
   watchdog.unref()
+  const report = startReport(inputs)
+  // One client for the whole run, so each host's connection is reused, and one limit for all it does.
+  const runLimit = { signal: AbortSignal.timeout(runTimeLimitMs(inputs)), seconds: runTimeLimitMs(inputs) / 1000 }
+  const http = createHttpClient({ timeoutMs: inputs.requestTimeoutMs, proxy: inputs.proxy, runLimit })
   try {
-    const report = await refresh(inputs)
-    // Read-only and never fatal on its own: only fail-on-unhealthy-agents fails, after the summary is written.
-    const agents = inputs.checkAgents ? await import('./agents.js') : undefined
-    if (agents) report.agents = await agents.checkAgents(inputs, report)
-    setOutputs(report)
-    await writeSummary(report)
-    agents?.assertAgentsHealthy(inputs, report.agents)
-    await alert(inputs, { report })
+    await refresh(inputs, report, http, runLimit)
+    // Read-only and never fatal on its own: only fail-on-unhealthy-agents fails, once the report is complete.
+    if (inputs.checkAgents) {
+      const agents = await import('./agents.js')
+      report.agents = await agents.checkAgents(inputs, report, http)
+      agents.assertAgentsHealthy(inputs, report.agents)
+    }
   } catch (error) {
-    const message =
-      error instanceof ActionError
-        ? error.message
-        : `Unexpected error (${(error as Error)?.name ?? 'unknown'}: ${String((error as Error)?.message ?? error).split('\n')[0]}); rerun, and report it with this log if it persists.`
-    log.fail(message)
-    await alert(inputs, { failure: message })
+    // With debug logging on, source maps make this stack name src/ files and lines.
+    if (!(error instanceof ActionError)) log.debug(`Unexpected error: ${(error as Error)?.stack ?? String(error)}`)
+    // Redacted once here: the summary and the alert issue show it too, and the runner masks only the log.
+    report.failure = untrusted(failureMessage(error), 2000)
+    log.fail(report.failure)
   }
+  // A failed run reports too: what was done, what was not, and the outputs that are known.
+  setOutputs(report)
+  await writeSummary(report)
+  await alert(inputs, report)
 }

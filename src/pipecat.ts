@@ -103,6 +103,11 @@ export function explainPipecatError(answer: HttpResponse, secret: { secretName: 
   )
 }
 
+/** A success status with an answer that cannot be read: the set may or may not hold the new token. */
+export class UnreadableSuccessError extends ActionError {
+  override name = 'UnreadableSuccessError'
+}
+
 /**
  * Creates or updates the image pull secret. The body is the image pull secret shape; the older
  * `{"secrets": [...]}` shape would make a regular set, which agents cannot use as image_credentials.
@@ -122,11 +127,16 @@ export async function storePullSecret(api: PipecatApi, secret: PullSecret): Prom
   if (answer.status < 200 || answer.status > 299) throw explainPipecatError(answer, secret)
   // Any 2xx means stored; a 204, or an empty body, just does not say the region.
   if (answer.body.length === 0) return { region: undefined, attempts: answer.attempts }
-  const stored = readObject(answer, 'the secret update')
+  let stored: Record<string, unknown>
+  try {
+    stored = readObject(answer, 'the secret update')
+  } catch (error) {
+    throw new UnreadableSuccessError((error as Error).message)
+  }
   if (stored.region === undefined) return { region: undefined, attempts: answer.attempts }
   const region = shaped(stored.region, SHAPES.pipecatRegion, 64)
   if (!region) {
-    throw new ActionError(
+    throw new UnreadableSuccessError(
       `${SERVICE} stored the secret set ${secret.secretName} but named its region as ${untrusted(stored.region, 80)}, which is not a region name: check that pipecat-api-url points at the Pipecat Cloud API, then rerun.`
     )
   }
@@ -219,4 +229,62 @@ export async function waitForReady(api: PipecatApi, secretName: string, options:
     await sleep(Math.min(interval, left))
     interval = Math.min(interval * 2, 5000)
   }
+}
+
+/** What a dry run found under the name: only what Pipecat Cloud said, nothing assumed. */
+export interface PullSecretCheck {
+  /** The image pull secret already under this name; undefined when the name is free. */
+  existing?: { region: string; status: SecretStatus }
+}
+
+/** The 400 the PUT would have had, so a dry run ends with the very message a real run gives. */
+function refusalOfPut(error: string): HttpResponse {
+  return { status: 400, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ error })), attempts: 1 }
+}
+
+/** The region codes Pipecat Cloud offers this key's organization (`GET /v1/regions`). */
+export async function listRegions(api: PipecatApi): Promise<string[]> {
+  const answer = await api.http.send(
+    { method: 'GET', url: `${api.apiUrl}/v1/regions`, headers: { authorization: `Bearer ${api.token}`, accept: 'application/json' } },
+    { service: SERVICE }
+  )
+  if ([401, 403, 409, 429].includes(answer.status) || answer.status >= 500) throw explainPipecatError(answer, { secretName: '(regions)' })
+  if (answer.status !== 200) {
+    throw new ActionError(`${SERVICE} answered ${answer.status} to the region list: check that pipecat-api-url points at the Pipecat Cloud API.`)
+  }
+  const body = readObject(answer, 'the region list')
+  const entries = body.regions
+  const codes = Array.isArray(entries) ? entries.map(entry => shaped((entry as { code?: unknown } | null)?.code, SHAPES.pipecatRegion)) : []
+  if (!Array.isArray(entries) || codes.some(code => code === undefined)) {
+    throw new ActionError(
+      `${SERVICE} answered the region list with an odd shape (${untrusted(body, 120)}): check that pipecat-api-url points at the Pipecat Cloud API, then rerun.`
+    )
+  }
+  return codes as string[]
+}
+
+/**
+ * The dry run's check, read-only: the key is accepted, the region is offered to the organization, and
+ * the name is free or already an image pull secret in that region. Each mismatch is the error the PUT
+ * would have caused, found without writing anything.
+ */
+export async function checkPullSecret(api: PipecatApi, secret: { secretName: string; region?: string }): Promise<PullSecretCheck> {
+  const existing = await findSecretSet(api, secret.secretName)
+  if (secret.region !== undefined && !(await listRegions(api)).includes(secret.region)) {
+    throw explainPipecatError(refusalOfPut('Invalid region or organization does not have access'), secret)
+  }
+  if (!existing) return {}
+  if (existing.type !== 'imagePullSecret') {
+    throw explainPipecatError(refusalOfPut('Cannot update existing regular secrets to image pull secrets'), secret)
+  }
+  const region = shaped(existing.region, SHAPES.pipecatRegion)
+  if (!region) {
+    throw new ActionError(
+      `${SERVICE} listed secret set ${secret.secretName} with an odd region (${untrusted(existing.region, 80)}): check that pipecat-api-url points at the Pipecat Cloud API, then rerun.`
+    )
+  }
+  if (secret.region !== undefined && region !== secret.region) {
+    throw explainPipecatError(refusalOfPut(`Secret already exists in region '${region}'. Cannot change region to '${secret.region}'.`), secret)
+  }
+  return { existing: { region, status: existing.status } }
 }

@@ -1,58 +1,148 @@
 import * as core from '@actions/core'
 import { agentsOutput, agentsSummaryHtml, type AgentsReport } from './agents-report.js'
+import { whenWithRelative } from './expiry.js'
+import * as log from './log.js'
+import type { SecretStatus } from './pipecat.js'
+import { escapeHtml } from './untrusted.js'
+
+/**
+ * How far the secret got. Each state holds only once the one before it did, so a failed run says
+ * exactly what Pipecat Cloud has: `stored` is a new token that was accepted but never reported ready.
+ */
+export type SecretState = 'untouched' | 'checked' | 'unconfirmed' | 'stored' | 'ready'
+
+/** What happened to the deploy config file, when one was asked for. */
+export type ConfigState = 'planned' | 'written' | 'unchanged'
 
 /** What a run did, in the terms the job summary and the outputs use. Never holds a credential. */
 export interface Report {
   dryRun: boolean
   registry: string
   secretName: string
+  /** As Pipecat Cloud answered it; undefined while unknown. */
   secretRegion?: string
-  status: string
-  expiresAt: Date
+  secret: SecretState
+  /** A dry run: the status of the image pull secret already under this name, if any. */
+  existingStatus?: SecretStatus
+  waitForReady: boolean
+  /** Set once the ECR token exists. */
+  expiresAt?: Date
   image?: string
+  verifyImage: boolean
   imageDigest?: string
   platforms?: string[]
   configFile?: string
+  config?: ConfigState
   /** Markdown from the deploy config planner: the keys that changed, or would. */
   configChanges?: string
   /** The agents that pull with this set, when check-agents is on. */
   agents?: AgentsReport
+  /** The one-line message the run failed with. */
+  failure?: string
 }
 
+/** Only what is known: a value the run never reached is an empty output, never a guess. */
 export function setOutputs(report: Report): void {
+  const configDone = report.config === 'written' || report.config === 'unchanged'
   core.setOutput('registry', report.registry)
-  core.setOutput('expires-at', report.expiresAt.toISOString())
+  core.setOutput('expires-at', report.expiresAt?.toISOString() ?? '')
   core.setOutput('secret-name', report.secretName)
   core.setOutput('secret-region', report.secretRegion ?? '')
   core.setOutput('image', report.image ?? '')
   core.setOutput('image-digest', report.imageDigest ?? '')
-  core.setOutput('config-file', report.dryRun ? '' : (report.configFile ?? ''))
+  core.setOutput('config-file', configDone ? (report.configFile ?? '') : '')
   core.setOutput('agents', report.agents ? agentsOutput(report.agents) : '')
 }
 
-export async function writeSummary(report: Report): Promise<void> {
-  const rows = [
+/** The Status row: what Pipecat Cloud holds now, in a few words. */
+export function secretStatus(report: Report): string {
+  switch (report.secret) {
+    case 'untouched':
+      return report.dryRun ? 'not stored (dry run)' : 'not stored'
+    case 'checked':
+      return report.existingStatus
+        ? `not stored (dry run): an image pull secret of this name exists, ${report.existingStatus}`
+        : 'not stored (dry run): the name is free'
+    case 'unconfirmed':
+      return 'unknown: the answer to the store request could not be read'
+    case 'stored':
+      return report.waitForReady ? 'stored, not ready' : 'stored (not waited for ready)'
+    case 'ready':
+      return 'ready'
+  }
+}
+
+function heading(report: Report): string {
+  if (report.failure) return 'Pipecat Cloud pull secret refresh failed'
+  return report.dryRun ? 'Pipecat Cloud pull secret (dry run: nothing stored)' : 'Pipecat Cloud pull secret refreshed'
+}
+
+/** What the failure leaves behind and what to do next, from the state the run reached. */
+export function nextStep(report: Report): string {
+  const rerun = report.dryRun ? 'fix the cause named above, then run the dry run again' : 'fix the cause named above, then rerun the workflow'
+  switch (report.secret) {
+    case 'untouched':
+    case 'checked':
+      return `Nothing was stored: the secret set in Pipecat Cloud keeps its previous token, which stops working 12 hours after the last successful refresh. To recover, ${rerun}.`
+    case 'unconfirmed':
+      return `Pipecat Cloud answered the store request with success but an answer that could not be read, so whether the new token was stored is unknown. To recover, ${rerun}.`
+    case 'stored':
+      return `The new token was stored, but Pipecat Cloud did not report the set ready: deploys that bind it are rejected until it is. To recover, ${rerun}.`
+    case 'ready':
+      return `The secret set was refreshed and is ready; the rest of the run was not done. To finish, ${rerun}.`
+  }
+}
+
+function imageRow(report: Report): string | undefined {
+  if (!report.image) return undefined
+  if (report.imageDigest) return `can be pulled: ${report.imageDigest}`
+  return report.verifyImage ? 'not checked' : 'not checked (verify-image: false)'
+}
+
+function configVerb(report: Report): string {
+  if (report.dryRun) return 'would change'
+  if (report.config === 'written') return 'written'
+  if (report.config === 'unchanged') return 'already up to date'
+  return 'not written'
+}
+
+function tokenExpiry(report: Report, stored: boolean, now: Date): string {
+  if (!report.expiresAt) return 'no token obtained'
+  const when = whenWithRelative(report.expiresAt, now)
+  return stored ? `${when}; the next refresh must succeed before then` : `${when}: this run's token, not stored`
+}
+
+export async function writeSummary(report: Report, now: Date = new Date()): Promise<void> {
+  const stored = report.secret === 'stored' || report.secret === 'ready'
+  const rows: [string, string | undefined][] = [
     ['Registry', report.registry],
     ['Secret set', report.secretName],
-    ['Pipecat region', report.secretRegion ?? 'organization default'],
-    ['Status', report.status],
-    ['Token expires', report.expiresAt.toISOString()]
+    ['Pipecat region', report.secretRegion ?? (stored ? 'organization default' : 'unknown')],
+    ['Status', secretStatus(report)],
+    ['Token expires', tokenExpiry(report, stored, now)],
+    ['Image', report.image],
+    ['Image check', imageRow(report)],
+    ['Platforms', report.platforms ? report.platforms.join(', ') || 'none' : undefined]
   ]
-  if (report.image) rows.push(['Image', report.image])
-  if (report.imageDigest) rows.push(['Digest', report.imageDigest])
-  if (report.platforms) rows.push(['Platforms', report.platforms.join(', ') || 'none'])
+  const table = rows
+    .filter((row): row is [string, string] => row[1] !== undefined)
+    .map(([item, value]) => [escapeHtml(item), escapeHtml(value)])
   core.summary
-    .addHeading(report.dryRun ? 'Pipecat Cloud pull secret (dry run: nothing stored)' : 'Pipecat Cloud pull secret refreshed', 3)
-    .addTable([[{ data: 'Item', header: true }, { data: 'Value', header: true }], ...rows])
-  if (report.configFile) {
-    const verb = report.dryRun ? 'would change' : 'changes'
-    core.summary.addHeading(`${report.configFile} (${verb})`, 4).addRaw(report.configChanges || 'No change needed.', true)
+    .addHeading(heading(report), 3)
+    .addTable([[{ data: 'Item', header: true }, { data: 'Value', header: true }], ...table])
+  if (report.failure) {
+    core.summary
+      .addRaw(`<p><strong>Error:</strong> ${escapeHtml(report.failure)}</p>`, true)
+      .addRaw(`<p><strong>Next step:</strong> ${escapeHtml(nextStep(report))}</p>`, true)
+  }
+  if (report.configFile && report.config) {
+    core.summary.addHeading(escapeHtml(`${report.configFile} (${configVerb(report)})`), 4).addRaw(report.configChanges || 'No change needed.', true)
   }
   if (report.agents) core.summary.addRaw(agentsSummaryHtml(report.agents), true)
   try {
     await core.summary.write()
   } catch (error) {
     // The summary is a convenience; a runner without the file must not fail a refresh that worked.
-    core.warning(`Job summary not written: ${(error as Error).message}`)
+    log.warning(`Job summary not written: ${(error as Error).message}`)
   }
 }

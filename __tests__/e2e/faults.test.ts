@@ -53,6 +53,8 @@ interface Failure {
    * so the set exists there; the action can only refuse to report success or write the config.
    */
   acceptedByService?: boolean
+  /** The action read the service's acceptance, so it reports the secret as stored (though not ready). */
+  storedNotReady?: boolean
 }
 
 interface Row {
@@ -191,7 +193,8 @@ const rows: Row[] = [
       minMs: 2000,
       maxMs: 5000,
       puts: 1,
-      acceptedByService: true
+      acceptedByService: true,
+      storedNotReady: true
     }
   },
   {
@@ -203,7 +206,8 @@ const rows: Row[] = [
       message: new RegExp(`^Pipecat Cloud could not provision secret set my-ecr-credentials: ${escape(PROVISIONING_ERROR)}; check the registry host`),
       maxMs: 5000,
       puts: 1,
-      acceptedByService: true
+      acceptedByService: true,
+      storedNotReady: true
     }
   },
   {
@@ -342,7 +346,23 @@ async function check(row: Row, world: Stage): Promise<void> {
     if (expected.puts === 0) expect(pipecat.requests).toHaveLength(0)
     if (expected.ecrCalls !== undefined) expect(ecr.requests).toHaveLength(expected.ecrCalls)
     if (!expected.acceptedByService) expect([...pipecat.sets.keys()]).toEqual([])
-    expect(run.outputs).toEqual({})
+    // A failure still reports what it knows, and leaves empty what it did not reach.
+    expect(run.outputs).toEqual({
+      registry: `${ecr.accountId}.dkr.ecr.${ecr.region}.amazonaws.com`,
+      'expires-at': expected.puts > 0 ? ecr.expiresAt.toISOString() : '',
+      'secret-name': SECRET_NAME,
+      'secret-region': expected.storedNotReady ? 'us-west' : '',
+      image: '',
+      'image-digest': '',
+      'config-file': '',
+      agents: ''
+    })
+    const status = expected.storedNotReady
+      ? 'stored, not ready'
+      : expected.acceptedByService
+        ? 'unknown: the answer to the store request could not be read'
+        : 'not stored'
+    expect(run.summary).toContain(`<td>Status</td><td>${status}</td>`)
     expect(config).toBe(CONFIG)
   }
 

@@ -7,11 +7,18 @@ import { closeServer, listen, parseJson, readBody } from './http-server.js'
 
 const DOCS = 'https://docs.github.com/rest'
 
+const FORBIDDEN = 'Resource not accessible by integration'
+
 /**
- * @param {{ token?: string }} [options] the token every request must carry; none means any
+ * @param {{ token?: string, login?: string, others?: Record<string, string>, actionsRead?: boolean }} [options]
+ *   token: the token every request must carry (none means any); login: who that token is, by default
+ *   `github-actions[bot]`, the author of everything the workflow's GITHUB_TOKEN writes, for which
+ *   `GET /user` answers 403 as it does on GitHub; others: more tokens and their users, to write as
+ *   someone else; actionsRead: false answers the Actions API with the 403 a job without `actions: read` gets.
  */
-export async function startGitHubEmulator({ token } = {}) {
+export async function startGitHubEmulator({ token, login = 'github-actions[bot]', others = {}, actionsRead = true } = {}) {
   /** @type {any[]} */ const issues = []
+  /** @type {any[]} */ const workflowRuns = []
   /** @type {any[]} */ const comments = []
   /** @type {any[]} */ const labels = []
   /** @type {any[]} */ const requests = []
@@ -29,27 +36,42 @@ export async function startGitHubEmulator({ token } = {}) {
         const body = raw ? (parseJson(raw) ?? raw) : undefined
         requests.push({ method, path: where.pathname, query: Object.fromEntries(where.searchParams), body })
 
-        if (token && !carriesToken(req.headers.authorization, token)) {
+        const author = whoCarries(req.headers.authorization)
+        if (token && !author) {
           return send(res, 401, { message: 'Bad credentials', documentation_url: DOCS, status: '401' })
         }
         const fault = takeFault(method)
         if (fault?.drop) return req.socket.destroy()
         if (fault) return send(res, fault.status, { message: fault.message, documentation_url: DOCS, status: String(fault.status) })
 
-        route(method, where, body, res)
+        route(method, where, body, res, author ?? login)
       })
       .catch(() => res.destroy())
   })
 
+  /** The user a request's token belongs to; undefined for an unknown token. */
+  function whoCarries(header) {
+    if (!token) return undefined
+    if (carriesToken(header, token)) return login
+    const other = Object.keys(others).find((t) => carriesToken(header, t))
+    return other === undefined ? undefined : others[other]
+  }
+
   /** Answers one request; every branch mirrors the shape api.github.com returns. */
-  function route(method, where, body, res) {
+  function route(method, where, body, res, author) {
+    if (where.pathname === '/user' && method === 'GET') {
+      // An installation token (GITHUB_TOKEN included) is not a user: GitHub answers 403.
+      if (author.endsWith('[bot]')) return forbidden(res)
+      return send(res, 200, { login: author, type: 'User' })
+    }
     const repoPath = where.pathname.match(/^\/repos\/([^/]+)\/([^/]+)(\/.*)$/)
     if (!repoPath) return notFound(res)
     const [, owner, repo, rest] = repoPath
     const repository = `${owner}/${repo}`
 
+    if (rest.startsWith('/actions/')) return actions(repository, rest, where, res)
     if (rest === '/issues' && method === 'GET') return listIssues(repository, where, res)
-    if (rest === '/issues' && method === 'POST') return createIssue(repository, body, res)
+    if (rest === '/issues' && method === 'POST') return createIssue(repository, body, res, author)
     if (rest === '/labels' && method === 'POST') return createLabel(repository, body, res)
 
     const issuePath = rest.match(/^\/issues\/(\d+)(\/comments)?$/)
@@ -57,7 +79,7 @@ export async function startGitHubEmulator({ token } = {}) {
     const issue = issues.find((i) => i.repository === repository && i.number === Number(issuePath[1]))
     if (!issue) return notFound(res)
     if (issuePath[2] && method === 'GET') return paginate(where, comments.filter((c) => c.issue_number === issue.number && c.repository === repository), res)
-    if (issuePath[2] && method === 'POST') return createComment(issue, body, res)
+    if (issuePath[2] && method === 'POST') return createComment(issue, body, res, author)
     if (!issuePath[2] && method === 'PATCH') return updateIssue(issue, body, res)
     return notFound(res)
   }
@@ -75,7 +97,26 @@ export async function startGitHubEmulator({ token } = {}) {
     return paginate(where, found, res)
   }
 
-  function createIssue(repository, body, res) {
+  /** `GET /actions/runs/{id}` and `GET /actions/workflows/{id}/runs?status=success`, newest first. */
+  function actions(repository, rest, where, res) {
+    if (!actionsRead) return forbidden(res)
+    const run = rest.match(/^\/actions\/runs\/(\d+)$/)
+    if (run) {
+      const found = workflowRuns.find((r) => r.repository === repository && r.id === Number(run[1]))
+      return found ? send(res, 200, found) : notFound(res)
+    }
+    const list = rest.match(/^\/actions\/workflows\/([^/]+)\/runs$/)
+    if (!list) return notFound(res)
+    const status = where.searchParams.get('status')
+    const found = workflowRuns
+      .filter((r) => r.repository === repository && String(r.workflow_id) === list[1])
+      .filter((r) => !status || r.status === status || r.conclusion === status)
+      .sort((a, b) => b.created_at.localeCompare(a.created_at))
+    const perPage = Math.min(Number(where.searchParams.get('per_page') ?? 30), 100)
+    return send(res, 200, { total_count: found.length, workflow_runs: found.slice(0, perPage) })
+  }
+
+  function createIssue(repository, body, res, author) {
     if (!body?.title) return validationFailed(res, 'Issue', 'title', 'missing_field')
     const at = now()
     const issue = {
@@ -90,13 +131,14 @@ export async function startGitHubEmulator({ token } = {}) {
       created_at: at,
       updated_at: at,
       closed_at: null,
+      user: user(author),
       html_url: `https://github.com/${repository}/issues/${issues.length + 1}`
     }
     issues.push(issue)
     return send(res, 201, issue)
   }
 
-  function createComment(issue, body, res) {
+  function createComment(issue, body, res, author) {
     if (!body?.body) return validationFailed(res, 'IssueComment', 'body', 'missing_field')
     const at = now()
     const comment = {
@@ -106,6 +148,7 @@ export async function startGitHubEmulator({ token } = {}) {
       body: body.body,
       created_at: at,
       updated_at: at,
+      user: user(author),
       html_url: `${issue.html_url}#issuecomment-${comments.length + 1}`
     }
     comments.push(comment)
@@ -161,13 +204,29 @@ export async function startGitHubEmulator({ token } = {}) {
     comments,
     labels,
     requests,
+    workflowRuns,
+    /**
+     * Records a run of a workflow in the repository, as the Actions API lists it.
+     * @param {{ id: number, workflow_id: number, repository: string, conclusion?: string | null, status?: string, run_started_at: string }} run
+     */
+    addRun(run) {
+      const { repository } = run
+      workflowRuns.push({
+        status: 'completed',
+        conclusion: 'success',
+        created_at: run.run_started_at,
+        updated_at: run.run_started_at,
+        html_url: `https://github.com/${repository}/actions/runs/${run.id}`,
+        ...run
+      })
+    },
     /**
      * Makes the next matching request fail. By default the next write answers what
      * GITHUB_TOKEN gets without `issues: write`: 403 "Resource not accessible by integration".
      * @param {{ status?: number, message?: string, on?: 'write' | 'any', drop?: boolean }} [fault]
      */
     failNext(fault = {}) {
-      faults.push({ status: 403, message: 'Resource not accessible by integration', on: 'write', ...fault })
+      faults.push({ status: 403, message: FORBIDDEN, on: 'write', ...fault })
     },
     close: () => closeServer(server)
   }
@@ -180,6 +239,14 @@ function carriesToken(header, token) {
 function send(res, status, data, headers = {}) {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers })
   res.end(JSON.stringify(data))
+}
+
+function user(login) {
+  return { login, type: login.endsWith('[bot]') ? 'Bot' : 'User' }
+}
+
+function forbidden(res) {
+  return send(res, 403, { message: FORBIDDEN, documentation_url: DOCS, status: '403' })
 }
 
 function notFound(res) {

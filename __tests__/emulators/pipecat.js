@@ -160,6 +160,10 @@ export async function startPipecatEmulator(options = {}) {
    */
   function route(method, pathname, raw, search) {
     if (pathname === '/v1/agents' || pathname.startsWith('/v1/agents/')) return routeAgents(method, pathname, search)
+    if (pathname === '/v1/regions') {
+      if (method !== 'GET') return methodNotAllowed()
+      return { status: 200, body: { regions: regions.map((code) => ({ code, display_name: code })) } }
+    }
     if (pathname === '/v1/secrets') {
       if (method !== 'GET') return methodNotAllowed()
       const summaries = [...sets.values()].map((set) => {
