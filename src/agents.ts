@@ -12,8 +12,8 @@ import type { AgentProblem, AgentUse, AgentsReport } from './agents-report.js'
 // stays a success whatever the agents endpoints answer; what could not be seen is reported as a gap.
 
 const SERVICE = 'Pipecat Cloud'
-export const DEFAULT_LIMIT = 50
-export const DEFAULT_CONCURRENCY = 4
+const DEFAULT_LIMIT = 50
+const DEFAULT_CONCURRENCY = 4
 // GitHub shows at most 10 warning annotations per step; the rest go to the summary only.
 const MAX_WARNINGS = 8
 

@@ -47,7 +47,7 @@ const EXPIRY_PATTERN = /<!-- pipecat-pull-secret:expires-at=(\S+) -->/
  * Who writes with the default GITHUB_TOKEN. `GET /user` names the owner of a personal token; for an
  * installation token it answers 403, and the workflow's GITHUB_TOKEN writes as this bot.
  */
-export const GITHUB_TOKEN_AUTHOR = 'github-actions[bot]'
+const GITHUB_TOKEN_AUTHOR = 'github-actions[bot]'
 
 // GitHub refuses an issue or comment body over 65,536 characters; a failure report must still arrive.
 const MAX_BODY = 60_000

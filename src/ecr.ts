@@ -1,5 +1,5 @@
 import * as log from './log.js'
-import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr'
+import { ECRClient, GetAuthorizationTokenCommand, type ECRClientConfig } from '@aws-sdk/client-ecr'
 import { ActionError } from './errors.js'
 import { AnswerTooLargeError, proxyRefusal, RunTimeLimitError, runTimeLimitMessage, type HttpClient } from './http.js'
 import { untrusted } from './untrusted.js'
@@ -10,24 +10,18 @@ export interface EcrToken {
   expiresAt: Date
 }
 
-type SmithyRequest = {
-  method: string
-  protocol: string
-  hostname: string
-  port?: number
-  path: string
-  query?: Record<string, string | string[] | null>
-  headers: Record<string, string>
-  body?: string | Uint8Array
-}
+/** The SDK's own request handler interface, as the client's config declares it. */
+type SdkRequestHandler = Extract<NonNullable<ECRClientConfig['requestHandler']>, { httpHandlerConfigs: (...args: never[]) => unknown }>
+type SdkRequest = Parameters<SdkRequestHandler['handle']>[0]
+type SdkHandlerOptions = Parameters<SdkRequestHandler['handle']>[1]
 
 /**
  * Sends the SDK's requests through the project's HTTP client, so ECR gets the same proxy settings and
  * timeouts as every other call. One try per call: the SDK's own retry strategy decides about retries.
  */
-export function sdkRequestHandler(http: HttpClient, runLimitSeconds = 0) {
+function sdkRequestHandler(http: HttpClient, runLimitSeconds = 0): SdkRequestHandler {
   return {
-    async handle(request: SmithyRequest, options?: { abortSignal?: AbortSignal }) {
+    async handle(request: SdkRequest, options?: SdkHandlerOptions) {
       const query = new URLSearchParams()
       for (const [key, value] of Object.entries(request.query ?? {})) {
         for (const item of Array.isArray(value) ? value : [value]) query.append(key, item ?? '')
@@ -37,8 +31,8 @@ export function sdkRequestHandler(http: HttpClient, runLimitSeconds = 0) {
       const { host: _host, ...headers } = request.headers
       try {
         const answer = await http.sendOnce(
-          { method: request.method as 'POST', url, headers, body: request.body },
-          options?.abortSignal
+          { method: request.method as 'POST', url, headers, body: request.body as string | Uint8Array | undefined },
+          options?.abortSignal as AbortSignal | undefined
         )
         return { response: { statusCode: answer.status, headers: answer.headers, body: new Uint8Array(answer.body) } }
       } catch (error) {
@@ -53,8 +47,9 @@ export function sdkRequestHandler(http: HttpClient, runLimitSeconds = 0) {
         // Names the SDK's retry strategy recognises as transient, so resets and timeouts are retried.
         const code = (error as { code?: string }).code ?? ''
         const transient = new Error((error as Error).message, { cause: error })
-        transient.name = code.includes('TIMEOUT') ? 'TimeoutError' : 'NetworkError'
-        Object.assign(transient, { code: code.includes('TIMEOUT') ? 'ETIMEDOUT' : 'ECONNRESET' })
+        const timedOut = /TIMEOUT|TIMEDOUT/.test(code)
+        transient.name = timedOut ? 'TimeoutError' : 'NetworkError'
+        Object.assign(transient, { code: timedOut ? 'ETIMEDOUT' : 'ECONNRESET' })
         throw transient
       }
     },

@@ -62,7 +62,7 @@ function readObject(answer: HttpResponse, what: string): Record<string, unknown>
 }
 
 /** Pipecat Cloud's answers, in the user's terms: what happened and what to change. */
-export function explainPipecatError(answer: HttpResponse, secret: { secretName: string; region?: string }): ActionError {
+function explainPipecatError(answer: HttpResponse, secret: { secretName: string; region?: string }): ActionError {
   const { error, code } = readError(answer)
   const name = secret.secretName
   if (answer.status === 401 || answer.status === 403) {
@@ -112,7 +112,7 @@ export class UnreadableSuccessError extends ActionError {
  * Creates or updates the image pull secret. The body is the image pull secret shape; the older
  * `{"secrets": [...]}` shape would make a regular set, which agents cannot use as image_credentials.
  */
-export async function storePullSecret(api: PipecatApi, secret: PullSecret): Promise<{ region?: string; attempts: number }> {
+export async function storePullSecret(api: PipecatApi, secret: PullSecret): Promise<{ region?: string }> {
   const body: Record<string, unknown> = { isImagePullSecret: true, host: secret.host, secretValue: secret.authorizationToken }
   if (secret.region) body.region = secret.region
   const answer = await api.http.send(
@@ -126,21 +126,21 @@ export async function storePullSecret(api: PipecatApi, secret: PullSecret): Prom
   )
   if (answer.status < 200 || answer.status > 299) throw explainPipecatError(answer, secret)
   // Any 2xx means stored; a 204, or an empty body, just does not say the region.
-  if (answer.body.length === 0) return { region: undefined, attempts: answer.attempts }
+  if (answer.body.length === 0) return { region: undefined }
   let stored: Record<string, unknown>
   try {
     stored = readObject(answer, 'the secret update')
   } catch (error) {
     throw new UnreadableSuccessError((error as Error).message)
   }
-  if (stored.region === undefined) return { region: undefined, attempts: answer.attempts }
+  if (stored.region === undefined) return { region: undefined }
   const region = shaped(stored.region, SHAPES.pipecatRegion, 64)
   if (!region) {
     throw new UnreadableSuccessError(
       `${SERVICE} stored the secret set ${secret.secretName} but named its region as ${untrusted(stored.region, 80)}, which is not a region name: check that pipecat-api-url points at the Pipecat Cloud API, then rerun.`
     )
   }
-  return { region, attempts: answer.attempts }
+  return { region }
 }
 
 const STATUSES: readonly string[] = ['pending', 'ready', 'failed'] satisfies SecretStatus[]
@@ -167,7 +167,7 @@ const oddList = (what: string) =>
  * The secret set named `secretName` as the list shows it, or undefined when it is not listed. Only that
  * entry must be well formed: other sets are none of this run's business.
  */
-export async function findSecretSet(api: PipecatApi, secretName: string): Promise<SecretSetState | undefined> {
+async function findSecretSet(api: PipecatApi, secretName: string): Promise<SecretSetState | undefined> {
   const answer = await api.http.send(
     { method: 'GET', url: `${api.apiUrl}/v1/secrets`, headers: { authorization: `Bearer ${api.token}`, accept: 'application/json' } },
     { service: SERVICE }

@@ -55,7 +55,7 @@ export function setOutputs(report: Report): void {
 }
 
 /** The Status row: what Pipecat Cloud holds now, in a few words. */
-export function secretStatus(report: Report): string {
+function secretStatus(report: Report): string {
   switch (report.secret) {
     case 'untouched':
       return report.dryRun ? 'not stored (dry run)' : 'not stored'
@@ -78,7 +78,7 @@ function heading(report: Report): string {
 }
 
 /** What the failure leaves behind and what to do next, from the state the run reached. */
-export function nextStep(report: Report): string {
+function nextStep(report: Report): string {
   const rerun = report.dryRun ? 'fix the cause named above, then run the dry run again' : 'fix the cause named above, then rerun the workflow'
   switch (report.secret) {
     case 'untouched':
