@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path'
 import { startEcrEmulator } from '../__tests__/emulators/ecr.js'
 import { startPipecatEmulator } from '../__tests__/emulators/pipecat.js'
 import { countRoundTrips, startLatencyProxy } from '../__tests__/support/latency-proxy.js'
+import { performance } from 'node:perf_hooks'
 
 const args = process.argv.slice(2)
 const check = args.includes('--check')

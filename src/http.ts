@@ -1,5 +1,6 @@
 import * as core from '@actions/core'
-import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici'
+import type { Socket } from 'node:net'
+import { buildConnector, EnvHttpProxyAgent, request, type Dispatcher } from 'undici'
 import { ActionError } from './errors.js'
 
 /** The proxy settings a runner exports, read by inputs.ts so nothing else touches the environment. */
@@ -75,6 +76,54 @@ export function backoffDelay(attempt: number, policy: RetryPolicy, random: () =>
   return Math.round(random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1)))
 }
 
+// Connections opened ahead of need (preconnect), by origin, until the first request to that origin takes one.
+const earlyConnections = new Map<string, Promise<Socket>>()
+let directConnector: buildConnector.connector | undefined
+
+function originKey(protocol: string, hostname: string, port: string | number | null | undefined): string {
+  return `${protocol}//${hostname.replace(/^\[|\]$/g, '')}:${port || (protocol === 'https:' ? 443 : 80)}`
+}
+
+/** Direct connections take a socket preconnect opened, when there is one, before opening their own. */
+function connectDirect(options: buildConnector.Options, callback: buildConnector.Callback): void {
+  directConnector ??= buildConnector({})
+  const key = originKey(options.protocol, options.hostname, options.port)
+  const early = earlyConnections.get(key)
+  if (!early) return void directConnector(options, callback)
+  earlyConnections.delete(key)
+  early.then(
+    socket => {
+      if (socket.destroyed) return void directConnector!(options, callback)
+      socket.ref()
+      callback(null, socket)
+    },
+    () => directConnector!(options, callback)
+  )
+}
+
+/**
+ * Starts the TCP and TLS handshakes with url's host now, so they overlap other work instead of
+ * delaying the first request there. Only for direct connections: a proxy tunnel opens on first use.
+ * A connection that fails early is forgotten; the request then connects, and fails, as usual.
+ */
+export function preconnect(url: string, proxy: ProxySettings = {}): void {
+  const target = new URL(url)
+  const viaProxy = target.protocol === 'https:' ? proxy.httpsProxy || proxy.httpProxy : proxy.httpProxy
+  const key = originKey(target.protocol, target.hostname, target.port)
+  if (viaProxy || earlyConnections.has(key)) return
+  directConnector ??= buildConnector({})
+  const hostname = target.hostname.replace(/^\[|\]$/g, '')
+  const socket = new Promise<Socket>((resolve, reject) => {
+    // Until a request takes it, the connection must not keep a finished run from exiting.
+    const opening = directConnector!({ hostname, host: target.host, protocol: target.protocol, port: target.port, servername: '' }, (error, socket) =>
+      error ? reject(error) : resolve(socket as Socket)
+    ) as unknown as Socket | undefined
+    opening?.unref?.()
+  })
+  socket.catch(() => earlyConnections.delete(key))
+  earlyConnections.set(key, socket)
+}
+
 export function createProxyDispatcher(proxy: ProxySettings = {}): Dispatcher {
   // undici flags this agent as experimental with a process warning that would read like a fault
   // in every run's log; the settings we pass are explicit, so the warning tells the user nothing.
@@ -87,7 +136,12 @@ export function createProxyDispatcher(proxy: ProxySettings = {}): Dispatcher {
     return new EnvHttpProxyAgent({
       httpProxy: proxy.httpProxy ?? '',
       httpsProxy: proxy.httpsProxy ?? '',
-      noProxy: proxy.noProxy ?? ''
+      noProxy: proxy.noProxy ?? '',
+      // One connection per host, reused by every request. undici frees a connection a full event-loop
+      // turn after its answer ends; with more allowed, a request sent right after another (the first
+      // status read after the PUT) would open a second connection instead of waiting that turn.
+      connections: 1,
+      connect: connectDirect
     })
   } finally {
     process.emitWarning = emitWarning

@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
 import { ActionError } from './errors.js'
-import { createHttpClient } from './http.js'
+import { createHttpClient, preconnect } from './http.js'
 import type { Inputs } from './inputs.js'
 import { setOutputs, writeSummary, type Report } from './summary.js'
 
@@ -36,6 +36,8 @@ async function planConfig(inputs: Inputs): Promise<ConfigPlan | undefined> {
 async function refresh(inputs: Inputs): Promise<Report> {
   const config = await planConfig(inputs)
   const http = createHttpClient({ timeoutMs: inputs.requestTimeoutMs, proxy: inputs.proxy })
+  // Pipecat Cloud's handshakes happen while the AWS SDK loads and ECR answers, off the critical path.
+  if (!inputs.dryRun) preconnect(inputs.apiUrl, inputs.proxy)
 
   const { getEcrToken } = await import('./ecr.js')
   const token = await getEcrToken(inputs.awsRegion, http)

@@ -2,6 +2,7 @@
 // The plumbing every emulator needs around Node's HTTP server, kept in one place so the
 // emulators hold only what the service they stand in for does.
 import { Buffer } from 'node:buffer'
+import { performance } from 'node:perf_hooks'
 
 /**
  * Undefined rather than an exception, so each emulator decides what a body that is not JSON means.

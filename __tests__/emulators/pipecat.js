@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { STATUS_CODES, createServer } from 'node:http'
 import { createServer as createTlsServer } from 'node:https'
 import { closeServer, listen, parseJson, readBody, recordConnections } from './http-server.js'
+import { performance } from 'node:perf_hooks'
 
 const NAME_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
 const INVALID_FORMAT = 'Invalid request format'

@@ -4,6 +4,7 @@
 // if the TCP handshake had crossed the same distance. It relays bytes and never reads them, so TLS
 // passes through untouched and the client verifies the server's own certificate.
 import { connect, createServer } from 'node:net'
+import { performance } from 'node:perf_hooks'
 
 /**
  * @typedef {object} RelayedConnection
