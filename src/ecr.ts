@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import * as core from './core.js'
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr'
 import { ActionError } from './errors.js'
 import { proxyRefusal, type HttpClient } from './http.js'

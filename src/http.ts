@@ -1,6 +1,6 @@
-import * as core from '@actions/core'
+import * as core from './core.js'
 import type { Socket } from 'node:net'
-import { buildConnector, EnvHttpProxyAgent, request, type Dispatcher } from 'undici'
+import { buildConnector, EnvHttpProxyAgent, request, type Dispatcher } from './undici.js'
 import { ActionError } from './errors.js'
 
 /** The proxy settings a runner exports, read by inputs.ts so nothing else touches the environment. */

@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import * as core from './core.js'
 import { ActionError } from './errors.js'
 import { createHttpClient, preconnect } from './http.js'
 import type { Inputs } from './inputs.js'

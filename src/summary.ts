@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import * as core from './core.js'
 
 /** What a run did, in the terms the job summary and the outputs use. Never holds a credential. */
 export interface Report {
