@@ -162,11 +162,16 @@ async function localBench() {
 function makeCertificate() {
   const keyPath = join(work, 'key.pem')
   const certPath = join(work, 'cert.pem')
-  execFileSync('openssl', [
+  const make = () => execFileSync('openssl', [
     'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
     '-keyout', keyPath, '-out', certPath, '-days', '1', '-subj', '/CN=127.0.0.1',
     '-addext', 'subjectAltName=IP:127.0.0.1'
   ], { stdio: 'ignore' })
+  try {
+    make()
+  } catch (error) {
+    throw new Error(`openssl could not make a certificate for the TLS emulators (${error.message}); install it with: apt-get install openssl`)
+  }
   return { key: readFileSync(keyPath, 'utf8'), cert: readFileSync(certPath, 'utf8'), caFile: certPath }
 }
 

@@ -114,10 +114,11 @@ export function preconnect(url: string, proxy: ProxySettings = {}): void {
   directConnector ??= buildConnector({})
   const hostname = target.hostname.replace(/^\[|\]$/g, '')
   const socket = new Promise<Socket>((resolve, reject) => {
-    // Until a request takes it, the connection must not keep a finished run from exiting.
     const opening = directConnector!({ hostname, host: target.host, protocol: target.protocol, port: target.port, servername: '' }, (error, socket) =>
       error ? reject(error) : resolve(socket as Socket)
     ) as unknown as Socket | undefined
+    // undici's connector returns the socket it opens (its types say void). Until a request takes it,
+    // it must not keep a run that ended early (a failure before the PUT) from exiting.
     opening?.unref?.()
   })
   socket.catch(() => earlyConnections.delete(key))

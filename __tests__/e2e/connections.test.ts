@@ -25,7 +25,9 @@ beforeAll(async () => {
     'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
     '-keyout', join(certDir, 'key.pem'), '-out', join(certDir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1',
     '-addext', 'subjectAltName=IP:127.0.0.1'
-  ])
+  ]).catch(error => {
+    throw new Error(`openssl could not make a test certificate (${(error as Error).message}); install it with: apt-get install openssl`)
+  })
 })
 afterAll(() => rm(certDir, { recursive: true, force: true }))
 
