@@ -293,13 +293,16 @@ async function latencyBench() {
     )
 
     const margin = `+${Math.round((MARGIN - 1) * 100)}% margin`
-    const expected = `${LATENCY_TARGETS.roundTrips}/${LATENCY_TARGETS.criticalRoundTrips}/${LATENCY_TARGETS.connections}/${LATENCY_TARGETS.connections}`
+    // Round trips and connections are exact. Which handshakes were done ahead of need is read from timings:
+    // a busy machine can hold a request back after its handshake, which only makes that handshake look
+    // done ahead, so the critical path gets a bound instead.
+    const T = LATENCY_TARGETS
     for (const counts of countsSeen) {
-      if (counts !== expected) {
-        const [total, critical, connections, relayed] = counts.split('/')
+      const [total, critical, connections, relayed] = counts.split('/').map(Number)
+      if (total !== T.roundTrips || critical > T.criticalRoundTrips || connections !== T.connections || relayed !== T.connections) {
         missed.push(
           `a full refresh took ${total} round trips (${critical} on the critical path) over ${connections} connections (${relayed} relayed); ` +
-            `expected exactly ${LATENCY_TARGETS.roundTrips} (${LATENCY_TARGETS.criticalRoundTrips}) over ${LATENCY_TARGETS.connections}`
+            `expected exactly ${T.roundTrips} (at most ${T.criticalRoundTrips}) over exactly ${T.connections}`
         )
       }
     }
