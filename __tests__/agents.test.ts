@@ -21,7 +21,7 @@ afterEach(async () => {
 })
 
 // Quick retries: the tests prove what the report says, not how long the client waits.
-const quickHttp = (): HttpClient => createHttpClient({ timeoutMs: 2000, retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1, budgetMs: 5000 } })
+const quickHttp = (): HttpClient => createHttpClient({ timeoutMs: 2000, connectionsPerHost: 4, retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1, budgetMs: 5000 } })
 
 function check(overrides: Partial<AgentCheck> = {}): AgentCheck {
   return {

@@ -13,7 +13,8 @@ import type { AgentProblem, AgentUse, AgentsReport } from './agents-report.js'
 
 const SERVICE = 'Pipecat Cloud'
 const DEFAULT_LIMIT = 50
-const DEFAULT_CONCURRENCY = 4
+/** Agents read at once: each needs a connection of its own. */
+export const CONCURRENCY = 4
 // GitHub shows at most 10 warning annotations per step; the rest go to the summary only.
 const MAX_WARNINGS = 8
 
@@ -202,7 +203,7 @@ async function inspect(check: AgentCheck, report: AgentsReport): Promise<AgentsR
   report.skippedNames = names.slice(limit)
   report.skipped = report.skippedNames.length
 
-  const run = pLimit(check.concurrency ?? DEFAULT_CONCURRENCY)
+  const run = pLimit(check.concurrency ?? CONCURRENCY)
   let stopped: string | undefined
   let notRead = 0
   const odd: string[] = []

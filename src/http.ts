@@ -1,5 +1,6 @@
 import * as log from './log.js'
-import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici'
+import type { Socket } from 'node:net'
+import { buildConnector, EnvHttpProxyAgent, request, type Dispatcher } from './undici.js'
 import { ActionError } from './errors.js'
 import { untrusted } from './untrusted.js'
 
@@ -52,6 +53,8 @@ export interface HttpClient {
 export interface HttpClientOptions {
   /** The most one request may take, from sending it to the last byte of the answer. */
   timeoutMs: number
+  /** Requests to one host that may be under way at once; one, unless a caller sends them in parallel. */
+  connectionsPerHost?: number
   /** The whole run's time limit: every request is aborted once it has passed. */
   runLimit?: RunLimit
   /** The largest successful answer accepted; error answers are cut at ERROR_BODY_BYTES instead. */
@@ -101,7 +104,56 @@ export function backoffDelay(attempt: number, policy: RetryPolicy, random: () =>
   return Math.round(random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1)))
 }
 
-export function createProxyDispatcher(proxy: ProxySettings = {}): Dispatcher {
+// Connections opened ahead of need (preconnect), by origin, until the first request to that origin takes one.
+const earlyConnections = new Map<string, Promise<Socket>>()
+let directConnector: buildConnector.connector | undefined
+
+function originKey(protocol: string, hostname: string, port: string | number | null | undefined): string {
+  return `${protocol}//${hostname.replace(/^\[|\]$/g, '')}:${port || (protocol === 'https:' ? 443 : 80)}`
+}
+
+/** Direct connections take a socket preconnect opened, when there is one, before opening their own. */
+function connectDirect(options: buildConnector.Options, callback: buildConnector.Callback): void {
+  directConnector ??= buildConnector({})
+  const key = originKey(options.protocol, options.hostname, options.port)
+  const early = earlyConnections.get(key)
+  if (!early) return void directConnector(options, callback)
+  earlyConnections.delete(key)
+  early.then(
+    socket => {
+      if (socket.destroyed) return void directConnector!(options, callback)
+      socket.ref()
+      callback(null, socket)
+    },
+    () => directConnector!(options, callback)
+  )
+}
+
+/**
+ * Starts the TCP and TLS handshakes with url's host now, so they overlap other work instead of
+ * delaying the first request there. Only for direct connections: a proxy tunnel opens on first use.
+ * A connection that fails early is forgotten; the request then connects, and fails, as usual.
+ */
+export function preconnect(url: string, proxy: ProxySettings = {}): void {
+  const target = new URL(url)
+  const viaProxy = target.protocol === 'https:' ? proxy.httpsProxy || proxy.httpProxy : proxy.httpProxy
+  const key = originKey(target.protocol, target.hostname, target.port)
+  if (viaProxy || earlyConnections.has(key)) return
+  directConnector ??= buildConnector({})
+  const hostname = target.hostname.replace(/^\[|\]$/g, '')
+  const socket = new Promise<Socket>((resolve, reject) => {
+    const opening = directConnector!({ hostname, host: target.host, protocol: target.protocol, port: target.port, servername: '' }, (error, socket) =>
+      error ? reject(error) : resolve(socket as Socket)
+    ) as unknown as Socket | undefined
+    // undici's connector returns the socket it opens (its types say void). Until a request takes it,
+    // it must not keep a run that ended early (a failure before the PUT) from exiting.
+    opening?.unref?.()
+  })
+  socket.catch(() => earlyConnections.delete(key))
+  earlyConnections.set(key, socket)
+}
+
+export function createProxyDispatcher(proxy: ProxySettings = {}, connectionsPerHost = 1): Dispatcher {
   // undici flags this agent as experimental with a process warning that would read like a fault
   // in every run's log; the settings we pass are explicit, so the warning tells the user nothing.
   const emitWarning = process.emitWarning
@@ -113,7 +165,12 @@ export function createProxyDispatcher(proxy: ProxySettings = {}): Dispatcher {
     return new EnvHttpProxyAgent({
       httpProxy: proxy.httpProxy ?? '',
       httpsProxy: proxy.httpsProxy ?? '',
-      noProxy: proxy.noProxy ?? ''
+      noProxy: proxy.noProxy ?? '',
+      // One connection per host, reused by every request. undici frees a connection a full event-loop
+      // turn after its answer ends; with more allowed, a request sent right after another (the first
+      // status read after the PUT) would open a second connection instead of waiting that turn.
+      connections: connectionsPerHost,
+      connect: connectDirect
     })
   } finally {
     process.emitWarning = emitWarning
@@ -173,7 +230,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms)))
   const now = options.now ?? Date.now
   const random = options.random ?? Math.random
-  const dispatcher = options.dispatcher ?? createProxyDispatcher(options.proxy)
+  const dispatcher = options.dispatcher ?? createProxyDispatcher(options.proxy, options.connectionsPerHost)
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES
 
   async function sendOnce(req: HttpRequest, signal?: AbortSignal): Promise<Omit<HttpResponse, 'attempts'>> {

@@ -4,9 +4,6 @@ import { readInputs, type Inputs } from './inputs.js'
 // Start-up is most of this action's run time, and a bad input is a common way to end, so the inputs
 // are checked before @actions/core (which brings an HTTP stack) or anything heavier is loaded.
 
-// A debug run's stack traces point at src/ (dist/ ships maps); reading maps costs start-up, so only then.
-if (process.env.RUNNER_DEBUG === '1') process.setSourceMapsEnabled(true)
-
 let inputs: Inputs | undefined
 try {
   inputs = readInputs()
@@ -16,6 +13,8 @@ try {
   process.exitCode = 1
 }
 if (inputs) {
+  // A debug run's stack traces point at src/ (dist/ ships maps); reading maps costs start-up, so only then.
+  if (inputs.debug) process.setSourceMapsEnabled(true)
   const { run } = await import('./main.js')
   await run(inputs)
 }

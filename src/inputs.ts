@@ -32,6 +32,8 @@ export interface Inputs {
   checkAgents: boolean
   /** End the run as failed when an agent using this set has a problem (after the refresh). */
   failOnUnhealthyAgents: boolean
+  /** The runner's debug logging is on (RUNNER_DEBUG=1, "Enable debug logging"). */
+  debug: boolean
   /** Credentials the environment holds that no message may show: the AWS secret key and session token. */
   environmentSecrets: string[]
 }
@@ -311,6 +313,7 @@ export function readInputs(env: Env = process.env): Inputs {
     deployConfig,
     alert: readAlert(env),
     ...readAgentChecks(env),
+    debug: env.RUNNER_DEBUG === '1',
     environmentSecrets: [env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN].filter((value): value is string => Boolean(value))
   }
 }

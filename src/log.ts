@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import * as core from './core.js'
 import { forLog, trackSecret } from './untrusted.js'
 
 // The only door to the runner's log: every line passes forLog, so outside text inside a message is

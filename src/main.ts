@@ -1,6 +1,6 @@
 import * as log from './log.js'
 import { ActionError } from './errors.js'
-import { createHttpClient, type HttpClient, type RunLimit } from './http.js'
+import { createHttpClient, preconnect, type HttpClient, type RunLimit } from './http.js'
 import type { Inputs } from './inputs.js'
 import { whenWithRelative } from './expiry.js'
 import { setOutputs, writeSummary, type Report } from './summary.js'
@@ -68,6 +68,8 @@ function startReport(inputs: Inputs): Report {
 /** The story of a run. It fills `report` as it goes, so a failure still reports how far it got. */
 async function refresh(inputs: Inputs, report: Report, http: HttpClient, runLimit: RunLimit): Promise<void> {
   const config = await planConfig(inputs)
+  // Pipecat Cloud's handshakes happen while the AWS SDK loads and ECR answers, off the critical path.
+  preconnect(inputs.apiUrl, inputs.proxy)
   if (config) {
     report.config = 'planned'
     report.configChanges = config.changes
@@ -169,7 +171,9 @@ export async function run(inputs: Inputs): Promise<void> {
     // Read-only and never fatal on its own: only fail-on-unhealthy-agents fails, once the report is complete.
     if (inputs.checkAgents) {
       const agents = await import('./agents.js')
-      report.agents = await agents.checkAgents(inputs, report, http)
+      // Its own client: the agents are read in parallel, a connection each.
+      const parallel = createHttpClient({ timeoutMs: inputs.requestTimeoutMs, proxy: inputs.proxy, runLimit, connectionsPerHost: agents.CONCURRENCY })
+      report.agents = await agents.checkAgents(inputs, report, parallel)
       agents.assertAgentsHealthy(inputs, report.agents)
     }
   } catch (error) {

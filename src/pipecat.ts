@@ -191,6 +191,18 @@ async function findSecretSet(api: PipecatApi, secretName: string): Promise<Secre
   return set
 }
 
+/**
+ * How long to wait before the next status read, by the time since the PUT was answered. Most sets turn
+ * ready within seconds, so those are read often enough to notice `ready` within about half a second;
+ * later the wait grows with the time already spent (a quarter of it, at most 5 s), so a slow set
+ * costs few reads: about 40 in two minutes.
+ */
+export function pollDelay(elapsedMs: number): number {
+  if (elapsedMs < 1_000) return 250
+  if (elapsedMs < 6_000) return 400
+  return Math.min(5_000, Math.round(elapsedMs / 4))
+}
+
 export interface WaitOptions {
   timeoutMs: number
   sleep?: (ms: number) => Promise<void>
@@ -204,8 +216,8 @@ export interface WaitOptions {
 export async function waitForReady(api: PipecatApi, secretName: string, options: WaitOptions): Promise<SecretSetState> {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms)))
   const now = options.now ?? Date.now
-  const deadline = now() + options.timeoutMs
-  let interval = 1000
+  const started = now()
+  const deadline = started + options.timeoutMs
   let last: SecretSetState | undefined
   for (;;) {
     last = await findSecretSet(api, secretName)
@@ -225,9 +237,9 @@ export async function waitForReady(api: PipecatApi, secretName: string, options:
         `Secret set ${secretName} is ${seen} after ${Math.round(options.timeoutMs / 1000)}s: Pipecat Cloud is provisioning slowly; raise wait-timeout or rerun (deploys that bind it are rejected until it is ready).`
       )
     }
-    log.info(`Secret set ${secretName} is ${last?.status ?? 'not listed yet'}; checking again in ${(Math.min(interval, left) / 1000).toFixed(1)}s.`)
-    await sleep(Math.min(interval, left))
-    interval = Math.min(interval * 2, 5000)
+    const wait = Math.min(pollDelay(now() - started), left)
+    log.info(`Secret set ${secretName} is ${last?.status ?? 'not listed yet'}; checking again in ${(wait / 1000).toFixed(1)}s.`)
+    await sleep(wait)
   }
 }
 

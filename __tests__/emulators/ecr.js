@@ -5,7 +5,7 @@ import { Buffer } from 'node:buffer'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { createServer } from 'node:http'
 import { createServer as createTlsServer } from 'node:https'
-import { closeServer, listen, parseJson, readBody } from './http-server.js'
+import { closeServer, listen, parseJson, readBody, recordConnections } from './http-server.js'
 
 const TARGET = 'AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken'
 const CONTENT_TYPE = 'application/x-amz-json-1.1'
@@ -134,6 +134,7 @@ export async function startEcrEmulator(options = {}) {
       .catch(() => res.destroy())
   }
   const server = options.tls ? createTlsServer({ key: options.tls.key, cert: options.tls.cert }, handle) : createServer(handle)
+  const connections = recordConnections(server)
   const url = await listen(server, options.host ?? '127.0.0.1', options.port ?? 0, options.tls ? 'https' : 'http')
 
   return {
@@ -144,6 +145,8 @@ export async function startEcrEmulator(options = {}) {
     authorizationToken,
     expiresAt,
     requests,
+    /** Every client connection and the requests it carried (see recordConnections). */
+    connections,
     /**
      * Make the next `times` GetAuthorizationToken calls go wrong; later calls succeed again.
      * Faults queue up in the order given.

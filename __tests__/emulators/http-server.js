@@ -2,6 +2,7 @@
 // The plumbing every emulator needs around Node's HTTP server, kept in one place so the
 // emulators hold only what the service they stand in for does.
 import { Buffer } from 'node:buffer'
+import { performance } from 'node:perf_hooks'
 
 /**
  * Undefined rather than an exception, so each emulator decides what a body that is not JSON means.
@@ -52,4 +53,50 @@ export function closeServer(server) {
     server.close(() => resolve())
     server.closeAllConnections()
   })
+}
+
+/**
+ * One client connection as the server saw it, on the clock of the process that runs the server
+ * (performance.now()), so a benchmark can line it up with its own timings.
+ * @typedef {object} ConnectionRecord
+ * @property {number} acceptedAt
+ * @property {number} [secureAt]   TLS handshake finished (the client's Finished arrived)
+ * @property {string} [protocol]   e.g. 'TLSv1.3'; absent on plain http
+ * @property {Array<{method: string, path: string, receivedAt: number, answeredAt?: number}>} requests
+ */
+
+/**
+ * Records every connection and the requests each one carried: how tests and the benchmark see
+ * whether a client reuses its connections and when it opened them.
+ * @param {import('node:http').Server | import('node:https').Server} server
+ * @returns {ConnectionRecord[]}
+ */
+export function recordConnections(server) {
+  /** @type {ConnectionRecord[]} */
+  const connections = []
+  /** @type {WeakMap<object, ConnectionRecord>} */
+  const bySocket = new WeakMap()
+  server.on('connection', (socket) => {
+    const record = { acceptedAt: performance.now(), requests: [] }
+    connections.push(record)
+    bySocket.set(socket, record)
+  })
+  server.on('secureConnection', (tlsSocket) => {
+    const record = bySocket.get(/** @type {any} */ (tlsSocket)._parent ?? tlsSocket)
+    if (!record) return
+    record.secureAt = performance.now()
+    record.protocol = tlsSocket.getProtocol() ?? undefined
+    bySocket.set(tlsSocket, record)
+  })
+  server.on('request', (req, res) => {
+    const record = bySocket.get(req.socket)
+    if (!record) return
+    /** @type {ConnectionRecord['requests'][number]} */
+    const request = { method: req.method ?? 'GET', path: req.url ?? '/', receivedAt: performance.now() }
+    record.requests.push(request)
+    res.on('finish', () => {
+      request.answeredAt = performance.now()
+    })
+  })
+  return connections
 }

@@ -7,7 +7,8 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { STATUS_CODES, createServer } from 'node:http'
 import { createServer as createTlsServer } from 'node:https'
-import { closeServer, listen, parseJson, readBody } from './http-server.js'
+import { closeServer, listen, parseJson, readBody, recordConnections } from './http-server.js'
+import { performance } from 'node:perf_hooks'
 
 const NAME_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
 const INVALID_FORMAT = 'Invalid request format'
@@ -55,6 +56,7 @@ const DEFAULT_PROVISIONING_ERROR = 'Failed to provision secret set. Please try a
  * @property {string[]} [regions]      regions the organization may use; default us-west, us-east, eu-central
  * @property {string} [defaultRegion]  used when a new set names no region; default 'us-west'
  * @property {number} [readyAfter]     status reads a set stays pending after each PUT; default 1, Infinity = forever
+ * @property {number} [readyAfterMs]   instead of counting reads: a set stays pending this many ms after each PUT
  * @property {string} [provisioningError]  when set, provisioning ends `failed` with this errorMessage
  * @property {string} [host]           default '127.0.0.1'
  * @property {number} [port]           default 0 (any free port)
@@ -84,6 +86,7 @@ export async function startPipecatEmulator(options = {}) {
   const regions = options.regions ?? ['us-west', 'us-east', 'eu-central']
   const defaultRegion = options.defaultRegion ?? 'us-west'
   let readyAfter = options.readyAfter ?? 1
+  const readyAfterMs = options.readyAfterMs
   let provisioningError = options.provisioningError
 
   /** @type {Map<string, SecretSet>} */
@@ -91,6 +94,11 @@ export async function startPipecatEmulator(options = {}) {
   // Status reads of each set since its last PUT; provisioning "finishes" after readyAfter of them.
   /** @type {Map<string, number>} */
   const readsSincePut = new Map()
+  // When each PUT was taken (its answer goes out at once), for readyAfterMs.
+  /** @type {Map<string, number>} */
+  const putAnsweredAt = new Map()
+  /** @type {Map<string, number>} */
+  const settledAt = new Map()
   /** @type {RecordedRequest[]} */
   const requests = []
   /** @type {Fault[]} */
@@ -105,13 +113,16 @@ export async function startPipecatEmulator(options = {}) {
   /** @param {SecretSet} set */
   function observe(set) {
     const reads = readsSincePut.get(set.name) ?? 0
-    if (set.status === 'pending' && reads >= readyAfter) {
+    const due =
+      readyAfterMs === undefined ? reads >= readyAfter : performance.now() >= (putAnsweredAt.get(set.name) ?? Infinity) + readyAfterMs
+    if (set.status === 'pending' && due) {
       if (provisioningError === undefined) {
         set.status = 'ready'
       } else {
         set.status = 'failed'
         set.errorMessage = provisioningError
       }
+      settledAt.set(set.name, performance.now())
     }
     readsSincePut.set(set.name, reads + 1)
   }
@@ -148,6 +159,7 @@ export async function startPipecatEmulator(options = {}) {
       sets.set(name, { name, type: 'secret', region, secrets: [...secrets.values()], status: 'pending' })
     }
     readsSincePut.set(name, 0)
+    putAnsweredAt.set(name, performance.now())
     return { status: 202, body: { status: 'OK', region } }
   }
 
@@ -260,6 +272,7 @@ export async function startPipecatEmulator(options = {}) {
     handle(req, res).catch(() => res.destroy())
   }
   const server = options.tls ? createTlsServer({ key: options.tls.key, cert: options.tls.cert }, serve) : createServer(serve)
+  const connections = recordConnections(server)
   const url = await listen(server, options.host ?? '127.0.0.1', options.port ?? 0, options.tls ? 'https' : 'http')
 
   /** @param {number} ms */
@@ -279,6 +292,10 @@ export async function startPipecatEmulator(options = {}) {
     token,
     sets,
     requests,
+    /** Every client connection and the requests it carried (see recordConnections). */
+    connections,
+    /** When each set last became ready or failed (performance.now()), by name. */
+    settledAt,
     /**
      * Queue faults; each is used up by the first later request it matches (see Fault).
      * @param {...Fault} queued

@@ -1,0 +1,17 @@
+// Types for the undici modules src/undici.ts loads directly; undici publishes types for its index only.
+declare module 'undici/lib/api/index.js' {
+  const api: Record<string, unknown>
+  export = api
+}
+declare module 'undici/lib/core/connect.js' {
+  import { buildConnector } from 'undici'
+  export = buildConnector
+}
+declare module 'undici/lib/dispatcher/dispatcher.js' {
+  import { Dispatcher } from 'undici'
+  export = Dispatcher
+}
+declare module 'undici/lib/dispatcher/env-http-proxy-agent.js' {
+  import { EnvHttpProxyAgent } from 'undici'
+  export = EnvHttpProxyAgent
+}
