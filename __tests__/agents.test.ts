@@ -169,7 +169,8 @@ describe('findAgents against the emulator', () => {
       },
       sendOnce: async () => {
         throw new Error('not used')
-      }
+      },
+      describeFailure: String
     }
 
     const report = await findAgents(check({ api: { http, apiUrl: 'https://api.example.test', token: 't' } }))
@@ -185,7 +186,8 @@ describe('findAgents against the emulator', () => {
       },
       sendOnce: async () => {
         throw new Error('not used')
-      }
+      },
+      describeFailure: String
     }
 
     const report = await findAgents(check({ api: { http, apiUrl: 'https://api.example.test', token: 't' } }))

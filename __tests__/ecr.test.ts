@@ -14,7 +14,8 @@ beforeAll(() => {
 const hungEcr: HttpClient = {
   send: () => Promise.reject(new Error('not used')),
   sendOnce: (_req, signal) =>
-    new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true }))
+    new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true })),
+  describeFailure: String
 }
 
 test('the SDK retries end with the budget, whatever the per-request timeout', async () => {

@@ -26,7 +26,8 @@ function slowSet(readyAtMs: number) {
       const body = Buffer.from(JSON.stringify({ sets: [{ name: NAME, type: 'imagePullSecret', region: 'us-west', status }] }))
       return { status: 200, headers: { 'content-type': 'application/json' }, body, attempts: 1 }
     },
-    sendOnce: () => Promise.reject(new Error('not used'))
+    sendOnce: () => Promise.reject(new Error('not used')),
+    describeFailure: String
   }
   const api = { http, apiUrl: 'https://api.test', token: 'pk_test' }
   const clock = { now: () => now, sleep: async (ms: number) => void (now += ms) }

@@ -5,7 +5,7 @@ import type { HttpClient, HttpResponse } from './http.js'
 import type { Inputs } from './inputs.js'
 import type { PipecatApi } from './pipecat.js'
 import type { Report } from './summary.js'
-import { SHAPES, redact, shaped, untrusted } from './untrusted.js'
+import { isObject, NOT_JSON, parseJson, redact, SHAPES, shaped, untrusted } from './untrusted.js'
 import type { AgentProblem, AgentUse, AgentsReport } from './agents-report.js'
 
 // Which agents pull with this secret set, and can they? Read-only, and never fatal: a refresh that worked
@@ -31,8 +31,6 @@ export interface AgentCheck {
   concurrency?: number
 }
 
-type Json = Record<string, unknown>
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value)
 
 /** A value of the expected shape that holds no known secret: a token can look like an image tag. */
 function clean(value: unknown, shape: RegExp, maxLength?: number): string | undefined {
@@ -56,13 +54,9 @@ async function get(api: PipecatApi, path: string): Promise<HttpResponse> {
 }
 
 function failure(answer: HttpResponse, what: string, url: string): Gap {
-  let detail = ''
-  try {
-    const body = JSON.parse(answer.body.toString('utf8')) as unknown
-    if (isObject(body) && body.error !== undefined) detail = ` (${untrusted(body.error, 120)})`
-  } catch {
-    // A body that is not JSON adds nothing a user can act on.
-  }
+  // A body that is not JSON adds nothing a user can act on.
+  const body = parseJson(answer.body)
+  const detail = isObject(body) && body.error !== undefined ? ` (${untrusted(body.error, 120)})` : ''
   if (answer.status === 401 || answer.status === 403) {
     return new Gap(
       `${SERVICE} refused pipecat-api-token for ${what} (${answer.status})${detail}: use a Private API key of the organization that owns the agents, or set check-agents: false.`
@@ -76,12 +70,12 @@ function failure(answer: HttpResponse, what: string, url: string): Gap {
 }
 
 function readBody(answer: HttpResponse, what: string): unknown {
-  try {
-    return JSON.parse(answer.body.toString('utf8')) as unknown
-  } catch {
+  const body = parseJson(answer.body)
+  if (body === NOT_JSON) {
     const type = untrusted(answer.headers['content-type'] || 'no content type', 60)
     throw new Gap(`${SERVICE} answered ${what} with a body that is not JSON (${type}): a proxy or a wrong pipecat-api-url may be in the way; check pipecat-api-url.`)
   }
+  return body
 }
 
 /** The names of the organization's agents, sorted so the limit always picks the same ones. */

@@ -46,7 +46,7 @@ function sdkRequestHandler(http: HttpClient, runLimitSeconds = 0): SdkRequestHan
         }
         // Names the SDK's retry strategy recognises as transient, so resets and timeouts are retried.
         const code = (error as { code?: string }).code ?? ''
-        const transient = new Error((error as Error).message, { cause: error })
+        const transient = new Error(http.describeFailure(error), { cause: error })
         const timedOut = /TIMEOUT|TIMEDOUT/.test(code)
         transient.name = timedOut ? 'TimeoutError' : 'NetworkError'
         Object.assign(transient, { code: timedOut ? 'ETIMEDOUT' : 'ECONNRESET' })

@@ -16,3 +16,10 @@ export function failedCommand(message: string): string {
   const data = message.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')
   return `::error::${data}${EOL}`
 }
+
+/** The one line for a failure nobody foresaw: what it was, and what to do. */
+export function unexpectedErrorMessage(error: unknown): string {
+  const name = (error as Error)?.name ?? 'unknown'
+  const message = String((error as Error)?.message ?? error).split('\n')[0]
+  return `Unexpected error (${name}: ${message}); rerun, and report it with this log if it persists.`
+}

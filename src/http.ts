@@ -1,6 +1,7 @@
+import { setTimeout as delay } from 'node:timers/promises'
 import * as log from './log.js'
 import type { Socket } from 'node:net'
-import { buildConnector, EnvHttpProxyAgent, request, type Dispatcher } from './undici.js'
+import { buildConnector, EnvHttpProxyAgent, Pool, request, type Dispatcher } from './undici.js'
 import { ActionError } from './errors.js'
 import { untrusted } from './untrusted.js'
 
@@ -48,6 +49,8 @@ export interface HttpClient {
   send(req: HttpRequest, options: SendOptions): Promise<HttpResponse>
   /** One try, no retries: for callers that bring their own retry strategy (the AWS SDK). */
   sendOnce(req: HttpRequest, signal?: AbortSignal): Promise<Omit<HttpResponse, 'attempts'>>
+  /** What went wrong with a request sendOnce could not complete, in a few words for a message. */
+  describeFailure(error: unknown): string
 }
 
 export interface HttpClientOptions {
@@ -153,7 +156,7 @@ export function preconnect(url: string, proxy: ProxySettings = {}): void {
   earlyConnections.set(key, socket)
 }
 
-export function createProxyDispatcher(proxy: ProxySettings = {}, connectionsPerHost = 1): Dispatcher {
+export function createProxyDispatcher(proxy: ProxySettings = {}, connectionsPerHost = 1, timeoutMs = 30_000): Dispatcher {
   // undici flags this agent as experimental with a process warning that would read like a fault
   // in every run's log; the settings we pass are explicit, so the warning tells the user nothing.
   const emitWarning = process.emitWarning
@@ -170,8 +173,12 @@ export function createProxyDispatcher(proxy: ProxySettings = {}, connectionsPerH
       // turn after its answer ends; with more allowed, a request sent right after another (the first
       // status read after the PUT) would open a second connection instead of waiting that turn.
       connections: connectionsPerHost,
-      connect: connectDirect
-    })
+      connect: connectDirect,
+      // The tunnel request (CONNECT) goes through a pool of the proxy agent's own, which a request's
+      // signal does not reach, with undici's 300 s defaults: a stalled proxy would hold the run that long.
+      clientFactory: (origin: URL, options: Pool.Options) =>
+        new Pool(origin, { ...options, connectTimeout: timeoutMs, headersTimeout: timeoutMs, bodyTimeout: timeoutMs })
+    } as EnvHttpProxyAgent.Options)
   } finally {
     process.emitWarning = emitWarning
   }
@@ -195,6 +202,25 @@ function describeNetworkError(error: unknown, timeoutMs: number): string {
   if (cause === 'ECONNREFUSED' || code === 'ECONNREFUSED') return 'connection refused'
   if (cause === 'ENOTFOUND' || code === 'ENOTFOUND') return 'host not found'
   return untrusted((error as Error)?.message || error, 160)
+}
+
+/** The promise, or the signal's reason once it aborts, whichever comes first. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error)
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error)
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(
+      value => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(value)
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(error as Error)
+      }
+    )
+  })
 }
 
 /** The one-line failure for a run that reached its time limit while talking to a service. */
@@ -227,10 +253,10 @@ async function readCapped(body: AsyncIterable<Buffer> & { destroy(): unknown }, 
 
 export function createHttpClient(options: HttpClientOptions): HttpClient {
   const policy = options.retry ?? DEFAULT_RETRY
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms)))
+  const sleep = options.sleep ?? ((ms: number) => delay(ms))
   const now = options.now ?? Date.now
   const random = options.random ?? Math.random
-  const dispatcher = options.dispatcher ?? createProxyDispatcher(options.proxy, options.connectionsPerHost)
+  const dispatcher = options.dispatcher ?? createProxyDispatcher(options.proxy, options.connectionsPerHost, options.timeoutMs)
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES
 
   async function sendOnce(req: HttpRequest, signal?: AbortSignal): Promise<Omit<HttpResponse, 'attempts'>> {
@@ -238,16 +264,22 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     // drips its answer would hold the run forever; this deadline covers the whole exchange.
     const deadline = AbortSignal.timeout(options.timeoutMs)
     const signals = [deadline, options.runLimit?.signal, signal].filter((s): s is AbortSignal => s !== undefined)
+    const combined = AbortSignal.any(signals)
     try {
-      const answer = await request(req.url, {
-        method: req.method,
-        headers: req.headers,
-        body: req.body,
-        dispatcher,
-        signal: AbortSignal.any(signals),
-        headersTimeout: options.timeoutMs,
-        bodyTimeout: options.timeoutMs
-      })
+      // undici applies an abort only once the request has a connection, so one still waiting for a
+      // stalled proxy or connect is abandoned here at the deadline, and its pool's timeouts end it later.
+      const answer = await untilAborted(
+        request(req.url, {
+          method: req.method,
+          headers: req.headers,
+          body: req.body,
+          dispatcher,
+          signal: combined,
+          headersTimeout: options.timeoutMs,
+          bodyTimeout: options.timeoutMs
+        }),
+        combined
+      )
       const ok = answer.statusCode >= 200 && answer.statusCode <= 299
       const body = await readCapped(answer.body, ok ? maxBodyBytes : ERROR_BODY_BYTES, ok)
       const headers: Record<string, string> = {}
@@ -306,5 +338,5 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     }
   }
 
-  return { send, sendOnce }
+  return { send, sendOnce, describeFailure: error => describeNetworkError(error, options.timeoutMs) }
 }

@@ -1,4 +1,4 @@
-import { ActionError, failedCommand } from './errors.js'
+import { ActionError, failedCommand, unexpectedErrorMessage } from './errors.js'
 import { readInputs, type Inputs } from './inputs.js'
 
 // Start-up is most of this action's run time, and a bad input is a common way to end, so the inputs
@@ -8,7 +8,7 @@ let inputs: Inputs | undefined
 try {
   inputs = readInputs()
 } catch (error) {
-  const message = error instanceof ActionError ? error.message : `Unexpected error while reading the inputs: ${(error as Error)?.message ?? error}`
+  const message = error instanceof ActionError ? error.message : unexpectedErrorMessage(error)
   process.stdout.write(failedCommand(message))
   process.exitCode = 1
 }

@@ -1,5 +1,5 @@
 import * as log from './log.js'
-import { ActionError } from './errors.js'
+import { ActionError, unexpectedErrorMessage } from './errors.js'
 import { createHttpClient, preconnect, type HttpClient, type RunLimit } from './http.js'
 import type { Inputs } from './inputs.js'
 import { whenWithRelative } from './expiry.js'
@@ -147,9 +147,7 @@ async function alert(inputs: Inputs, report: Report): Promise<void> {
 }
 
 function failureMessage(error: unknown): string {
-  return error instanceof ActionError
-    ? error.message
-    : `Unexpected error (${(error as Error)?.name ?? 'unknown'}: ${String((error as Error)?.message ?? error).split('\n')[0]}); rerun, and report it with this log if it persists.`
+  return error instanceof ActionError ? error.message : unexpectedErrorMessage(error)
 }
 
 export async function run(inputs: Inputs): Promise<void> {

@@ -1,7 +1,8 @@
+import { setTimeout as delay } from 'node:timers/promises'
 import * as log from './log.js'
 import { ActionError } from './errors.js'
 import type { HttpClient, HttpResponse } from './http.js'
-import { SHAPES, shaped, untrusted } from './untrusted.js'
+import { isObject, jsonShape, NOT_JSON, parseJson, SHAPES, shaped, untrusted } from './untrusted.js'
 
 export interface PipecatApi {
   http: HttpClient
@@ -31,34 +32,26 @@ export interface SecretSetState {
 const SERVICE = 'Pipecat Cloud'
 
 function readError(answer: HttpResponse): { error: string; code: string } {
-  try {
-    const body = JSON.parse(answer.body.toString('utf8')) as { error?: unknown; code?: unknown } | null
-    return {
-      error: typeof body?.error === 'string' ? untrusted(body.error) : '',
-      code: shaped(body?.code, /^[A-Za-z0-9_.-]{1,64}$/) ?? ''
-    }
-  } catch {
-    return { error: '', code: '' }
-  }
+  const body = parseJson(answer.body)
+  if (!isObject(body)) return { error: '', code: '' }
+  return { error: typeof body.error === 'string' ? untrusted(body.error) : '', code: shaped(body.code, /^[A-Za-z0-9_.-]{1,64}$/) ?? '' }
 }
 
 /** The answer's JSON object; anything else (HTML from a proxy, `null`, a list) ends the run with the likely cause. */
 function readObject(answer: HttpResponse, what: string): Record<string, unknown> {
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(answer.body.toString('utf8'))
-  } catch {
+  const parsed = parseJson(answer.body)
+  if (parsed === NOT_JSON) {
     const type = untrusted(answer.headers['content-type'] || 'no content type', 80)
     throw new ActionError(
       `${SERVICE} answered ${what} with ${answer.status} but a body that is not JSON (${type}): a proxy or a wrong pipecat-api-url may be in the way; check pipecat-api-url and the runner's proxy settings.`
     )
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+  if (!isObject(parsed)) {
     throw new ActionError(
-      `${SERVICE} answered ${what} with ${answer.status} but ${parsed === null ? 'null' : Array.isArray(parsed) ? 'a list' : `a ${typeof parsed}`} where a JSON object belongs: check that pipecat-api-url points at the Pipecat Cloud API.`
+      `${SERVICE} answered ${what} with ${answer.status} but ${jsonShape(parsed)} where a JSON object belongs: check that pipecat-api-url points at the Pipecat Cloud API.`
     )
   }
-  return parsed as Record<string, unknown>
+  return parsed
 }
 
 /** Pipecat Cloud's answers, in the user's terms: what happened and what to change. */
@@ -214,7 +207,7 @@ export interface WaitOptions {
  * release pipeline waits here. The list is watched because GET by name refuses image pull secrets.
  */
 export async function waitForReady(api: PipecatApi, secretName: string, options: WaitOptions): Promise<SecretSetState> {
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms)))
+  const sleep = options.sleep ?? ((ms: number) => delay(ms))
   const now = options.now ?? Date.now
   const started = now()
   const deadline = started + options.timeoutMs

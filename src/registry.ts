@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto'
 import { ActionError } from './errors.js'
 import type { HttpClient, HttpResponse } from './http.js'
 import type { ImageRef } from './image.js'
-import { SHAPES, shaped, trackSecret, untrusted } from './untrusted.js'
+import { isLoopback } from './inputs.js'
+import { isObject, jsonShape, NOT_JSON, parseJson, SHAPES, shaped, trackSecret, untrusted } from './untrusted.js'
 
 /** What the registry said about the image, asked with the credentials Pipecat Cloud will pull with. */
 export interface ImageCheck {
@@ -308,29 +309,21 @@ function unreadable(image: ImageRef, what: string, why: string): ActionError {
 }
 
 function readJson(answer: HttpResponse, image: ImageRef, what: string): Record<string, unknown> {
-  const text = answer.body.toString('utf8')
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(text)
-  } catch {
+  const parsed = parseJson(answer.body)
+  if (parsed === NOT_JSON) {
     const contentType = untrusted(answer.headers['content-type'] ?? 'none', 100)
-    const page = /html/i.test(contentType) || /^\s*</.test(text) ? ': an HTML page, as a sign-in or proxy error page is' : ''
+    const page = /html/i.test(contentType) || /^\s*</.test(answer.body.toString('utf8', 0, 256)) ? ': an HTML page, as a sign-in or proxy error page is' : ''
     throw unreadable(image, what, `not JSON, content type "${contentType}"${page}`)
   }
   if (isObject(parsed)) return parsed
-  const shape = parsed === null ? 'null' : Array.isArray(parsed) ? 'a list' : `a ${typeof parsed}`
-  throw unreadable(image, what, `JSON ${shape}, not an object`)
+  throw unreadable(image, what, `JSON ${jsonShape(parsed)}, not an object`)
 }
 
 /** The registry API's error body: {"errors": [{"code": "...", "message": "..."}]}. */
 function parseErrors(body: Buffer): Record<string, unknown>[] {
-  try {
-    const parsed: unknown = JSON.parse(body.toString('utf8'))
-    const errors = isObject(parsed) ? parsed.errors : undefined
-    return Array.isArray(errors) ? errors.filter(isObject) : []
-  } catch {
-    return []
-  }
+  const parsed = parseJson(body)
+  const errors = isObject(parsed) ? parsed.errors : undefined
+  return Array.isArray(errors) ? errors.filter(isObject) : []
 }
 
 const errorCodes = (body: Buffer): string[] => parseErrors(body).map(error => String(error.code))
@@ -360,6 +353,4 @@ const platformName = (platform: Platform): string =>
   [platform.os ?? 'unknown', platform.architecture ?? 'unknown', platform.variant].filter(Boolean).join('/')
 
 const digestOf = (body: Buffer, algorithm: 'sha256' | 'sha512'): string => `${algorithm}:${createHash(algorithm).update(body).digest('hex')}`
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
 const isRedirect = (status: number): boolean => [301, 302, 303, 307, 308].includes(status)
-const isLoopback = (hostname: string): boolean => hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname)

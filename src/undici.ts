@@ -6,12 +6,13 @@ import api from 'undici/lib/api/index.js'
 import buildConnector from 'undici/lib/core/connect.js'
 import DispatcherBase from 'undici/lib/dispatcher/dispatcher.js'
 import EnvHttpProxyAgent from 'undici/lib/dispatcher/env-http-proxy-agent.js'
+import Pool from 'undici/lib/dispatcher/pool.js'
 import type { Dispatcher } from 'undici'
 
 // As undici's index does: request() and connect() (which proxy tunnels use) are methods of every dispatcher.
 Object.assign(DispatcherBase.prototype, api)
 
-export { buildConnector, EnvHttpProxyAgent, type Dispatcher }
+export { buildConnector, EnvHttpProxyAgent, Pool, type Dispatcher }
 
 export type RequestOptions = Omit<Dispatcher.RequestOptions, 'origin' | 'path'> & { dispatcher: Dispatcher }
 

@@ -115,6 +115,24 @@ export function shaped(value: unknown, shape: RegExp, maxLength = 256): string |
   return typeof value === 'string' && value.length <= maxLength && shape.test(value) ? value : undefined
 }
 
+/** A JSON object, as opposed to null, a list or a scalar. */
+export const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/** What a parsed JSON value is, in words for a message where an object was expected. */
+export const jsonShape = (value: unknown): string => (value === null ? 'null' : Array.isArray(value) ? 'a list' : `a ${typeof value}`)
+
+/** What `parseJson` answers for a body that is not JSON at all. */
+export const NOT_JSON = Symbol('not JSON')
+
+/** A body parsed as JSON, or NOT_JSON: each caller says in its own words what that means. */
+export function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8')) as unknown
+  } catch {
+    return NOT_JSON
+  }
+}
+
 /** For HTML in the job summary: the runner renders it, so a server's `<b>` must arrive as text. */
 export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;')

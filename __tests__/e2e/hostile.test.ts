@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ServerResponse } from 'node:http'
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net'
 import { startEcrEmulator } from '../emulators/ecr.js'
 import { startGitHubEmulator } from '../emulators/github.js'
 import { startPipecatEmulator } from '../emulators/pipecat.js'
@@ -342,3 +343,48 @@ test('memory stays bounded while a server sends a 256 MiB answer', async () => {
     await Promise.all([ecr.close(), pipecat.close(), hostile.close()])
   }
 }, 40_000)
+
+/** A proxy that takes the connection and then stalls: silent, or dripping its answer to CONNECT. */
+async function startStallingProxy(mode: 'silent' | 'drip') {
+  const sockets = new Set<Socket>()
+  const server = createTcpServer(socket => {
+    sockets.add(socket)
+    socket.on('error', () => {})
+    if (mode === 'silent') return
+    const answer = 'HTTP/1.1 200 Connection established\r\n\r\n'
+    let at = 0
+    const timer = setInterval(() => (at < answer.length - 1 ? socket.write(answer[at++]) : undefined), 300)
+    socket.on('close', () => clearInterval(timer))
+  })
+  await new Promise<void>(done => server.listen(0, '127.0.0.1', done))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>(done => {
+        for (const socket of sockets) socket.destroy()
+        server.close(() => done())
+      })
+  }
+}
+
+describe('a proxy that stalls', () => {
+  test.concurrent.each(['silent', 'drip'] as const)('%s: the run ends within its bounds, naming the first service it was reaching', async mode => {
+    const ecr = await startEcrEmulator()
+    const pipecat = await startPipecatEmulator()
+    const proxy = await startStallingProxy(mode)
+    try {
+      const run = await runAction({
+        inputs: { ...baseInputs(ecr, pipecat), 'request-timeout': '1', 'wait-for-ready': 'false' },
+        env: { ...awsEnv(ecr), HTTPS_PROXY: proxy.url, HTTP_PROXY: proxy.url },
+        timeoutMs: 30_000
+      })
+      expect(run.code).toBe(1)
+      expect(run.error).toMatch(/^Could not reach ECR in us-east-1 \(no answer within 1s\): check the runner's network and its HTTPS_PROXY \/ NO_PROXY settings/)
+      expect(run.durationMs).toBeLessThan(15_000)
+      expect({ ecr: ecr.requests.length, pipecat: pipecat.requests.length }).toEqual({ ecr: 0, pipecat: 0 })
+      expectNoLeaks(run, secretsOf(ecr, pipecat))
+    } finally {
+      await Promise.all([ecr.close(), pipecat.close(), proxy.close()])
+    }
+  }, 40_000)
+})
