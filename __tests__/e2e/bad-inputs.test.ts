@@ -87,6 +87,7 @@ const rows: Row[] = [
     secrets: [URL_PASSWORD]
   },
   { input: 'https_proxy', case: 'a scheme the action cannot use', inputs: {}, env: { https_proxy: 'socks5://127.0.0.1:1080' }, says: /^The environment variable https_proxy is not a proxy URL/ },
+  { input: 'HTTP_PROXY', case: 'a host with a space in it', inputs: {}, env: { HTTP_PROXY: 'http://proxy host.example.test:3128' }, says: /^The environment variable HTTP_PROXY is not a proxy URL/ },
 
   { input: 'pipecat-region', case: 'upper case', inputs: { 'pipecat-region': 'US-WEST' }, says: /use a Pipecat Cloud region such as us-west/ },
   { input: 'pipecat-region', case: 'with _', inputs: { 'pipecat-region': 'us_west' }, says: /use a Pipecat Cloud region such as us-west/ },
