@@ -99,6 +99,14 @@ test('a GitHub API that never answers adds at most 30 s to a failed run, and the
   }
 }, 60_000)
 
+test('with alert-issue off, a failing run sends the GitHub token nowhere', async () => {
+  const result = await run({ 'pipecat-api-token': 'revoked-key', 'alert-issue': 'false' })
+
+  expect(result.code).toBe(1)
+  expect(github.requests).toEqual([])
+  expectNoLeaks(result, [...secrets(), 'revoked-key'])
+})
+
 test('a dry run never alerts, even when it fails', async () => {
   const result = await run({ 'dry-run': 'true', 'pipecat-api-token': 'revoked-key' })
 
