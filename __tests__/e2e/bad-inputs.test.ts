@@ -49,6 +49,7 @@ const BOOLEAN = /not a boolean: use true or false/
 
 const rows: Row[] = [
   { input: 'aws-account-id', case: '11 digits', inputs: { 'aws-account-id': '12345678901' }, says: /11 digits instead of 12: .*quote it \(aws-account-id: '012345678901'\)/ },
+  { input: 'aws-account-id', case: '10 digits (two leading zeros dropped)', inputs: { 'aws-account-id': '1234567890' }, says: /10 digits instead of 12: .*quote it \(aws-account-id: '001234567890'\)/ },
   { input: 'aws-account-id', case: '13 digits', inputs: { 'aws-account-id': '1234567890123' }, says: TWELVE_DIGITS },
   { input: 'aws-account-id', case: 'with a letter', inputs: { 'aws-account-id': '12345678901a' }, says: TWELVE_DIGITS },
   { input: 'aws-account-id', case: 'with dashes, as the console shows it', inputs: { 'aws-account-id': '1234-5678-9012' }, says: TWELVE_DIGITS },
