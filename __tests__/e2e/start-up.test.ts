@@ -26,6 +26,15 @@ beforeAll(async () => {
       '  return next(url, context)\n' +
       '}\n'
   )
+  // Records, on stderr, the V8 flags the bundle sets and each WebAssembly compile (undici's HTTP parser).
+  await writeFile(
+    join(dir, 'v8-probe.cjs'),
+    "const v8 = require('node:v8')\n" +
+      'const setFlags = v8.setFlagsFromString\n' +
+      "v8.setFlagsFromString = flags => { process.stderr.write(`v8 flags: ${flags}\\n`); return setFlags(flags) }\n" +
+      'const compile = WebAssembly.compile\n' +
+      "WebAssembly.compile = (...args) => { process.stderr.write('wasm compile\\n'); return compile(...args) }\n"
+  )
   await writeFile(join(dir, 'register.mjs'), `import { register } from 'node:module'\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)})\n`)
 })
 afterAll(async () => {
@@ -77,4 +86,17 @@ test('the markers the refresh test looks for are in dist/, so their absence from
   const all = (await Promise.all((await readdir('dist')).filter(file => file.endsWith('.js')).map(file => readFile(join('dist', file), 'utf8')))).join('\n')
   expect(all).toMatch(/["']fetch failed["']/)
   expect(all).toContain('sec-websocket-key')
+})
+
+test("WebAssembly tier-up is switched off before undici compiles its parser, so the exit waits for no optimising compile", async () => {
+  const run = await runAction({
+    inputs: { ...baseInputs(ecr, pipecat), 'wait-for-ready': 'false' },
+    env: { ...awsEnv(ecr), NODE_OPTIONS: `--require ${join(dir, 'v8-probe.cjs')}` }
+  })
+
+  expect(run.code).toBe(0)
+  const events = run.stderr.split('\n').filter(line => line.startsWith('v8 flags: ') || line === 'wasm compile')
+  expect(events.slice(0, 2).sort()).toEqual(['v8 flags: --no-wasm-dynamic-tiering', 'v8 flags: --no-wasm-tier-up'])
+  expect(events.slice(2)).toContain('wasm compile')
+  expectNoLeaks(run, secretsOf(ecr, pipecat))
 })
