@@ -223,6 +223,12 @@ describe('readAgent', () => {
     expect(readAgent('a-bot', details({}, { imagePullSecretName: undefined }), ctx)).toEqual({ odd: [] })
   })
 
+  test('an agent from a cloud build, whose spec shows no image, has image null, is not odd, and has no registry problem', () => {
+    const read = readAgent('a-bot', details({}, { image: undefined }), ctx)
+
+    expect(read).toEqual({ use: { name: 'a-bot', region: 'us-west', image: null, ready: true, state: 'running', reason: null, restarts: 0, problems: [] }, odd: [] })
+  })
+
   test('odd fields are shown as unknown and named, cleaned', () => {
     const read = readAgent('a-bot', details({ region: 42, ready: 'yes' }, { image: 'evil\n::error::pwned <b>' }, { state: 'sleeping', restartCount: -1, reason: '<img src=x>' }), ctx)
 

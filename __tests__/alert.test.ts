@@ -228,6 +228,24 @@ describe('alert issue: what it trusts and what it says', () => {
     expect(github.issues[1].body).not.toContain('2099')
   })
 
+  it("with a GitHub App's token, reads no recorded expiry, not even its own, and still estimates from the runs", async () => {
+    // An App's installation token writes as <app>[bot], and GET /user answers it with 403.
+    await start({ login: 'release-app[bot]' })
+    await reportFailure(target, { message: 'first outage', secret: 'untouched' }, NOW)
+    await reportRecovery(target, { expiresAt: new Date('2026-03-01T20:00:00.000Z'), registry: 'r' }, NOW)
+    expect(github.comments.map((c) => c.user.login)).toEqual(['release-app[bot]'])
+    expect(github.comments[0].body).toContain('2026-03-01T20:00:00.000Z')
+    github.addRun({ id: 1001, workflow_id: 7, repository: 'acme/voice-bot', conclusion: null, status: 'in_progress', run_started_at: '2026-03-01T11:59:00Z' })
+    github.addRun({ id: 990, workflow_id: 7, repository: 'acme/voice-bot', run_started_at: '2026-03-01T06:17:00Z' })
+
+    await reportFailure(target, { message: 'second outage', secret: 'untouched' }, NOW)
+
+    expect(github.requests.some((r) => r.path === '/user')).toBe(true)
+    const body = github.issues[1].body
+    expect(body).toContain('**Stored secret expires:** 2026-03-01T18:17:00.000Z (in 6 h 17 m) at the earliest')
+    expect(body).not.toContain('2026-03-01T20:00:00.000Z')
+  })
+
   it('estimates the expiry from the last successful run of the same workflow', async () => {
     await start()
     github.addRun({ id: 1001, workflow_id: 7, repository: 'acme/voice-bot', conclusion: null, status: 'in_progress', run_started_at: '2026-03-01T11:59:00Z' })

@@ -1,7 +1,9 @@
 import { startEcrEmulator } from '../emulators/ecr.js'
 import { startGitHubEmulator } from '../emulators/github.js'
 import { startPipecatEmulator } from '../emulators/pipecat.js'
-import { awsEnv, baseInputs, expectNoLeaks, expectOneLineFailure, runAction, secretsOf, type Ecr, type Pipecat } from './harness.js'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { awsEnv, baseInputs, expectNoLeaks, expectOneLineFailure, maskedValues, runAction, secretsOf, type Ecr, type Pipecat } from './harness.js'
 
 type GitHub = Awaited<ReturnType<typeof startGitHubEmulator>>
 
@@ -20,13 +22,13 @@ afterEach(async () => {
 })
 
 let runId = 100
-function run(inputs: Record<string, string> = {}) {
+function run(inputs: Record<string, string> = {}, apiUrl = github.url) {
   runId += 1
   return runAction({
     inputs: { ...baseInputs(ecr, pipecat), 'wait-for-ready': 'false', 'alert-issue': 'true', 'github-token': GITHUB_TOKEN, ...inputs },
     env: {
       ...awsEnv(ecr),
-      GITHUB_API_URL: github.url,
+      GITHUB_API_URL: apiUrl,
       GITHUB_SERVER_URL: 'https://github.com',
       GITHUB_REPOSITORY: 'acme/agents',
       GITHUB_RUN_ID: String(runId)
@@ -40,6 +42,7 @@ const issueTexts = () => [...github.issues.map((i: { body: string }) => i.body),
 test('a failing refresh opens one issue, comments on the next failure, and a success closes it', async () => {
   const first = await run({ 'pipecat-api-token': 'revoked-key' })
   expect(first.code).toBe(1)
+  expect(maskedValues(first)).toContain(GITHUB_TOKEN)
   expect(github.issues).toHaveLength(1)
   expect(github.issues[0]).toMatchObject({ state: 'open', title: expect.stringContaining('my-ecr-credentials') })
   expect(github.issues[0].body).toContain(first.error)
@@ -74,6 +77,33 @@ test('an alert that cannot be written is a warning and does not hide the refresh
   expect(result.code).toBe(1)
   expect(result.error).toMatch(/rejected pipecat-api-token \(401\)/)
   expect(result.stdout).toMatch(/^::warning::Could not update the alert issue: .*issues: write/m)
+  expectNoLeaks(result, [...secrets(), 'revoked-key'])
+})
+
+test('a GitHub API that never answers adds at most 30 s to a failed run, and the failure stands', async () => {
+  const asked: string[] = []
+  const silent = createServer(req => void asked.push(`${req.method} ${req.url}`))
+  await new Promise<void>(resolve => silent.listen(0, '127.0.0.1', resolve))
+  try {
+    const result = await run({ 'pipecat-api-token': 'revoked-key' }, `http://127.0.0.1:${(silent.address() as AddressInfo).port}`)
+
+    expectOneLineFailure(result, /rejected pipecat-api-token \(401\)/)
+    expect(result.stdout).toMatch(/^::warning::Could not update the alert issue: /m)
+    expect(asked.length).toBeGreaterThan(0)
+    expect(result.durationMs).toBeGreaterThanOrEqual(29_000)
+    expect(result.durationMs).toBeLessThan(40_000)
+    expectNoLeaks(result, [...secrets(), 'revoked-key'])
+  } finally {
+    silent.closeAllConnections()
+    await new Promise(resolve => silent.close(resolve))
+  }
+}, 60_000)
+
+test('with alert-issue off, a failing run sends the GitHub token nowhere', async () => {
+  const result = await run({ 'pipecat-api-token': 'revoked-key', 'alert-issue': 'false' })
+
+  expect(result.code).toBe(1)
+  expect(github.requests).toEqual([])
   expectNoLeaks(result, [...secrets(), 'revoked-key'])
 })
 

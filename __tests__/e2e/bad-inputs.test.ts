@@ -49,6 +49,7 @@ const BOOLEAN = /not a boolean: use true or false/
 
 const rows: Row[] = [
   { input: 'aws-account-id', case: '11 digits', inputs: { 'aws-account-id': '12345678901' }, says: /11 digits instead of 12: .*quote it \(aws-account-id: '012345678901'\)/ },
+  { input: 'aws-account-id', case: '10 digits (two leading zeros dropped)', inputs: { 'aws-account-id': '1234567890' }, says: /10 digits instead of 12: .*quote it \(aws-account-id: '001234567890'\)/ },
   { input: 'aws-account-id', case: '13 digits', inputs: { 'aws-account-id': '1234567890123' }, says: TWELVE_DIGITS },
   { input: 'aws-account-id', case: 'with a letter', inputs: { 'aws-account-id': '12345678901a' }, says: TWELVE_DIGITS },
   { input: 'aws-account-id', case: 'with dashes, as the console shows it', inputs: { 'aws-account-id': '1234-5678-9012' }, says: TWELVE_DIGITS },
@@ -87,6 +88,7 @@ const rows: Row[] = [
     secrets: [URL_PASSWORD]
   },
   { input: 'https_proxy', case: 'a scheme the action cannot use', inputs: {}, env: { https_proxy: 'socks5://127.0.0.1:1080' }, says: /^The environment variable https_proxy is not a proxy URL/ },
+  { input: 'HTTP_PROXY', case: 'a host with a space in it', inputs: {}, env: { HTTP_PROXY: 'http://proxy host.example.test:3128' }, says: /^The environment variable HTTP_PROXY is not a proxy URL/ },
 
   { input: 'pipecat-region', case: 'upper case', inputs: { 'pipecat-region': 'US-WEST' }, says: /use a Pipecat Cloud region such as us-west/ },
   { input: 'pipecat-region', case: 'with _', inputs: { 'pipecat-region': 'us_west' }, says: /use a Pipecat Cloud region such as us-west/ },

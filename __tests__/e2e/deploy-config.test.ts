@@ -59,6 +59,24 @@ test('writes a new pcc-deploy.toml that a TOML parser reads back exactly', async
   expectNoLeaks(result, secrets(), [text])
 })
 
+test('a file already up to date is left as it was, and is still the config-file output', async () => {
+  const inputs = { 'config-file': 'pcc-deploy.toml', 'agent-name': 'support-bot', image: 'voice/support-bot:v2' }
+  const first = await run(inputs)
+  expect(first.code).toBe(0)
+  const path = join(dir, 'pcc-deploy.toml')
+  const [text, written] = [await readFile(path, 'utf8'), (await stat(path)).mtimeMs]
+
+  const second = await run(inputs)
+
+  expect(second.code).toBe(0)
+  expect(await readFile(path, 'utf8')).toBe(text)
+  expect((await stat(path)).mtimeMs).toBe(written)
+  expect(second.outputs['config-file']).toBe('pcc-deploy.toml')
+  expect(second.stdout).toContain('pcc-deploy.toml already up to date.')
+  expect(second.summary).toContain('already up to date')
+  for (const result of [first, second]) expectNoLeaks(result, secrets(), [text])
+})
+
 test('updates the ECR guide file in place, renaming the legacy scaling key with a notice', async () => {
   const path = join(dir, 'deploy', 'pcc-deploy.toml')
   await mkdir(join(dir, 'deploy'))

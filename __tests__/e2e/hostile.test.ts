@@ -18,6 +18,7 @@ import { AWS_SECRET, awsEnv, baseInputs, expectNoLeaks, runAction, SECRET_NAME, 
 const INJECTED = 'INJECTED'
 const INJECTION = `x\n::warning::${INJECTED}\n##[error]${INJECTED}\r\n::set-output name=secret-region::${INJECTED}\n<b>${INJECTED}</b>`
 const GITHUB_TOKEN = 'ghs_H0st1leT3stT0kenForAl3rtIssu3s0001'
+const SESSION_TOKEN = 'IQoJb3JpZ2luX2VjEHostileTestSessionToken0001/AbCdEf+GhIjKl='
 
 interface World {
   ecr: Ecr
@@ -166,6 +167,18 @@ const rows: Row[] = [
     handler: (_req, res) =>
       json(res, 400, { __type: 'InvalidSignatureException', message: `The signature for ${AWS_SECRET} does not match ${INJECTION}` }, { 'content-type': 'application/x-amz-json-1.1' }),
     expected: { code: 1, message: /^AWS rejected the credentials \(InvalidSignatureException\)/, maxMs: 10_000 }
+  },
+  {
+    name: 'ECR echoes the AWS session token in its error',
+    plays: 'ecr',
+    env: { AWS_SESSION_TOKEN: SESSION_TOKEN },
+    handler: (_req, res) =>
+      json(res, 400, { __type: 'ValidationException', message: `The security token ${SESSION_TOKEN} is invalid ${INJECTION}` }, { 'content-type': 'application/x-amz-json-1.1' }),
+    expected: { code: 1, message: /^ECR GetAuthorizationToken failed in us-east-1 \(ValidationException: The security token \*\*\* is invalid x ::warning::INJECTED/, maxMs: 10_000 },
+    check: run => {
+      expect(run.stdout.split('\n')).toContain(`::add-mask::${SESSION_TOKEN}`)
+      expectNoLeaks(run, [SESSION_TOKEN])
+    }
   },
   {
     name: 'the registry echoes "Basic <token>" in a long error',

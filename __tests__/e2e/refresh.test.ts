@@ -2,8 +2,10 @@ import { findNode24, NODE24_MISSING, onCi } from '../../scripts/node24.js'
 import { startEcrEmulator } from '../emulators/ecr.js'
 import { startPipecatEmulator } from '../emulators/pipecat.js'
 import {
+  AWS_SECRET,
   awsEnv,
   baseInputs,
+  expectMasksFirst,
   expectNoLeaks,
   maskedValues,
   runAction,
@@ -76,7 +78,9 @@ describe('the bundled action against the emulators', () => {
     expect(run.summary).toContain(`<td>Token expires</td><td>${expires} (in 11 h 59 m); the next refresh must succeed before then</td>`)
 
     // Each credential is masked before the line that follows it into the log.
-    expect(maskedValues(run)).toEqual(expect.arrayContaining([pipecat.token, ecr.authorizationToken, ecr.password]))
+    // The AWS secret key from the job's environment too (SECURITY.md), though the action never prints it.
+    expect(maskedValues(run)).toEqual(expect.arrayContaining([pipecat.token, ecr.authorizationToken, ecr.password, AWS_SECRET]))
+    expectMasksFirst(run, secrets())
     const lines = run.stdout.split('\n')
     const firstUse = lines.findIndex(line => line.startsWith('Got an ECR token'))
     expect(lines.indexOf(`::add-mask::${ecr.password}`)).toBeLessThan(firstUse)

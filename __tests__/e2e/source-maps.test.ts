@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { expectNoLeaks, expectOneLineFailure, runAction } from './harness.js'
@@ -61,4 +61,15 @@ test('other runs leave them off, so start-up does not pay for reading maps', asy
   expect(frames(result.stderr)).toContainEqual(expect.stringMatching(/dist\/\d+\.index\.js:\d+:\d+\)?$/))
   expect(result.stderr).not.toContain('/src/')
   expectNoLeaks(result, [API_TOKEN])
+})
+
+test('the shipped maps hold positions in src/ only: no source text, no names, nothing of node_modules', async () => {
+  const maps = (await readdir('dist')).filter(file => file.endsWith('.js.map'))
+  const scripts = (await readdir('dist')).filter(file => file.endsWith('.js'))
+  expect(maps.sort()).toEqual(scripts.map(file => `${file}.map`).sort())
+  for (const file of maps) {
+    const map = JSON.parse(await readFile(join('dist', file), 'utf8'))
+    expect(Object.keys(map).filter(key => !['version', 'file', 'sources', 'mappings'].includes(key))).toEqual([])
+    for (const source of map.sources) expect(source).toMatch(/^\.\.\/src\/[\w-]+\.ts$/)
+  }
 })
