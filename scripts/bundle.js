@@ -5,18 +5,31 @@
 // in debug runs). The maps keep only positions in src/: no sources, no names, nothing of node_modules,
 // which would more than double dist/ for frames nobody here can fix.
 import { decode, encode } from '@jridgewell/sourcemap-codec'
-import { execFileSync } from 'node:child_process'
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import ncc from '@vercel/ncc'
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
 import { minify } from 'terser'
 
 const out = process.argv[2] ?? 'dist'
+// Packages that ship both builds are read as ES modules ("module" before "main"): webpack can then keep
+// their unused modules out, and their dynamic import()s (the AWS SDK's credential sources a run with
+// keys in the environment never reaches) become chunks loaded only when called. The CLI has no option for it.
+const { code, map, assets } = await ncc(resolve('src/index.ts'), {
+  minify: true,
+  sourceMap: true,
+  sourceMapRegister: false,
+  license: 'licenses.txt',
+  quiet: true,
+  mainFields: ['module', 'main']
+})
 rmSync(out, { recursive: true, force: true })
-execFileSync(
-  'npx',
-  ['ncc', 'build', 'src/index.ts', '-o', out, '--minify', '--source-map', '--no-source-map-register', '--license', 'licenses.txt', '--quiet'],
-  { stdio: 'inherit' }
-)
+mkdirSync(out, { recursive: true })
+writeFileSync(join(out, 'index.js'), code)
+writeFileSync(join(out, 'index.js.map'), map)
+for (const [name, { source }] of Object.entries(assets)) {
+  mkdirSync(dirname(join(out, name)), { recursive: true })
+  writeFileSync(join(out, name), source)
+}
 for (const name of readdirSync(out).filter(name => /^\d+\.index\.js$/.test(name))) {
   const path = join(out, name)
   const { code, map } = await minify(readFileSync(path, 'utf8'), {
