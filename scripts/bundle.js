@@ -5,15 +5,18 @@
 // in debug runs). The maps keep only positions in src/: no sources, no names, nothing of node_modules,
 // which would more than double dist/ for frames nobody here can fix.
 import { decode, encode } from '@jridgewell/sourcemap-codec'
-import ncc from '@vercel/ncc'
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { minify } from 'terser'
+import { preferModuleCondition } from './module-condition.js'
 
 const out = process.argv[2] ?? 'dist'
-// Packages that ship both builds are read as ES modules ("module" before "main"): webpack can then keep
-// their unused modules out, and their dynamic import()s (the AWS SDK's credential sources a run with
-// keys in the environment never reaches) become chunks loaded only when called. The CLI has no option for it.
+// Packages that ship both builds are read as ES modules (for "main" and "module" fields, and for the
+// "module" condition of exports): webpack can then keep their unused modules out, and their dynamic
+// import()s (the AWS SDK's credential sources a run with keys in the environment never reaches) become
+// chunks loaded only when called. The CLI has options for neither.
+const changedExports = preferModuleCondition()
+const { default: ncc } = await import('@vercel/ncc')
 const { code, map, assets } = await ncc(resolve('src/index.ts'), {
   minify: true,
   sourceMap: true,
@@ -22,6 +25,9 @@ const { code, map, assets } = await ncc(resolve('src/index.ts'), {
   quiet: true,
   mainFields: ['module', 'main']
 })
+if (!changedExports().includes('@smithy/core')) {
+  throw new Error('bundle: ncc no longer reads package.json with fs.readFile, so the AWS SDK would be bundled from its CommonJS build; update scripts/module-condition.js')
+}
 rmSync(out, { recursive: true, force: true })
 mkdirSync(out, { recursive: true })
 writeFileSync(join(out, 'index.js'), code)
