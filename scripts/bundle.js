@@ -15,7 +15,7 @@ const out = process.argv[2] ?? 'dist'
 // "module" condition of exports): webpack can then keep their unused modules out, and their dynamic
 // import()s (the AWS SDK's credential sources a run with keys in the environment never reaches) become
 // chunks loaded only when called. The CLI has options for neither.
-const changedExports = preferModuleCondition()
+const moduleCondition = preferModuleCondition()
 const { default: ncc } = await import('@vercel/ncc')
 const { code, map, assets } = await ncc(resolve('src/index.ts'), {
   minify: true,
@@ -25,7 +25,8 @@ const { code, map, assets } = await ncc(resolve('src/index.ts'), {
   quiet: true,
   mainFields: ['module', 'main']
 })
-if (!changedExports().includes('@smithy/core')) {
+moduleCondition.restore()
+if (!moduleCondition.changed().includes('@smithy/core')) {
   throw new Error('bundle: ncc no longer reads package.json with fs.readFile, so the AWS SDK would be bundled from its CommonJS build; update scripts/module-condition.js')
 }
 rmSync(out, { recursive: true, force: true })

@@ -21,9 +21,9 @@ export function withModuleCondition(exports) {
 }
 
 /**
- * From now on in this process, package.json files under node_modules read with fs.readFile (as webpack's
- * resolver reads them) show their exports resolved as above. Returns the names of the packages changed so far,
- * so the build can fail rather than quietly bundle the CommonJS builds if ncc ever reads them another way.
+ * Until restore(), package.json files under node_modules read with fs.readFile (as webpack's resolver reads
+ * them) show their exports resolved as above. changed() names the packages changed so far, so the build can
+ * fail rather than quietly bundle the CommonJS builds if ncc ever reads them another way.
  */
 export function preferModuleCondition() {
   const changed = new Set()
@@ -47,5 +47,10 @@ export function preferModuleCondition() {
       callback(null, typeof data === 'string' ? text : Buffer.from(text))
     })
   }
-  return () => [...changed]
+  return {
+    changed: () => [...changed],
+    restore: () => {
+      fs.readFile = readFile
+    }
+  }
 }
