@@ -1,34 +1,14 @@
-// npm run bundle [-- OUTDIR]: src/ into dist/ (or OUTDIR), as the runner executes it.
-// ncc splits every dynamic import into a chunk, so a run loads only what it needs, but it minifies only
-// the entry file; the chunks are minified here, since their size is parse time on every run.
+// npm run bundle [-- OUTDIR]: src/ into dist/ (or OUTDIR), as the runner executes it (see ncc-build.js).
 // Every file gets a source map, so a stack trace points at src/ once the action turns them on (it does
 // in debug runs). The maps keep only positions in src/: no sources, no names, nothing of node_modules,
 // which would more than double dist/ for frames nobody here can fix.
 import { decode, encode } from '@jridgewell/sourcemap-codec'
-import { execFileSync } from 'node:child_process'
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { minify } from 'terser'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { nccBuild } from './ncc-build.js'
 
 const out = process.argv[2] ?? 'dist'
-rmSync(out, { recursive: true, force: true })
-execFileSync(
-  'npx',
-  ['ncc', 'build', 'src/index.ts', '-o', out, '--minify', '--source-map', '--no-source-map-register', '--license', 'licenses.txt', '--quiet'],
-  { stdio: 'inherit' }
-)
-for (const name of readdirSync(out).filter(name => /^\d+\.index\.js$/.test(name))) {
-  const path = join(out, name)
-  const { code, map } = await minify(readFileSync(path, 'utf8'), {
-    module: true,
-    compress: { passes: 1 },
-    mangle: true,
-    format: { comments: false },
-    sourceMap: { content: readFileSync(`${path}.map`, 'utf8'), url: `${name}.map` }
-  })
-  writeFileSync(path, code)
-  writeFileSync(`${path}.map`, map)
-}
+await nccBuild(resolve('src/index.ts'), out, { license: 'licenses.txt' })
 for (const name of readdirSync(out).filter(name => name.endsWith('.js.map'))) {
   const path = join(out, name)
   writeFileSync(path, JSON.stringify(srcOnly(JSON.parse(readFileSync(path, 'utf8')))))
