@@ -13,6 +13,22 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }]
     }
   },
+  // Type-aware rules. The action's code gets the whole recommended set. Tests and scripts read the
+  // emulators, which are plain JavaScript, so the rules about `any` would flag every use of them; they get
+  // the rules that catch real mistakes there: promises not awaited or awaited by mistake.
+  ...tseslint.configs.recommendedTypeChecked.map(config => ({ ...config, files: ['src/**/*.ts'] })),
+  {
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { project: './tsconfig.test.json', tsconfigRootDir: import.meta.dirname } }
+  },
+  {
+    files: ['__tests__/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+      '@typescript-eslint/no-misused-promises': 'error'
+    }
+  },
   {
     // Every log line passes src/log.ts, which redacts outside text; summary.ts escapes for its own sinks.
     // core.ts and undici.ts load only the parts of those packages a run uses: nothing imports them whole.

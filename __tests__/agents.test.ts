@@ -21,7 +21,8 @@ afterEach(async () => {
 })
 
 // Quick retries: the tests prove what the report says, not how long the client waits.
-const quickHttp = (): HttpClient => createHttpClient({ timeoutMs: 2000, connectionsPerHost: 4, retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1, budgetMs: 5000 } })
+const quickHttp = (): HttpClient =>
+  createHttpClient({ timeoutMs: 2000, connectionsPerHost: 4, retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1, budgetMs: 5000 } })
 
 function check(overrides: Partial<AgentCheck> = {}): AgentCheck {
   return {
@@ -57,7 +58,16 @@ describe('findAgents against the emulator', () => {
     expect(report.agents).toEqual([
       { name: 'eu-bot', region: 'eu-central', image: IMAGE, ready: true, state: 'running', reason: null, restarts: 0, problems: ['other-region'] },
       { name: 'healthy-bot', region: 'us-west', image: IMAGE, ready: true, state: 'running', reason: null, restarts: 0, problems: [] },
-      { name: 'hub-bot', region: 'us-west', image: 'acme/voice-agent:2.0', ready: true, state: 'running', reason: null, restarts: 0, problems: ['other-registry'] },
+      {
+        name: 'hub-bot',
+        region: 'us-west',
+        image: 'acme/voice-agent:2.0',
+        ready: true,
+        state: 'running',
+        reason: null,
+        restarts: 0,
+        problems: ['other-registry']
+      },
       { name: 'new-bot', region: 'us-west', image: IMAGE, ready: true, state: null, reason: null, restarts: null, problems: [] },
       { name: 'stuck-bot', region: 'us-west', image: IMAGE, ready: false, state: 'waiting', reason: 'ImagePullBackOff', restarts: 7, problems: ['not-ready'] }
     ])
@@ -106,10 +116,22 @@ describe('findAgents against the emulator', () => {
   })
 
   test.each([
-    ['401', { status: 401 }, /^Pipecat Cloud refused pipecat-api-token for the agent list \(401\) \(Unauthorized\): use a Private API key .*or set check-agents: false\.$/],
+    [
+      '401',
+      { status: 401 },
+      /^Pipecat Cloud refused pipecat-api-token for the agent list \(401\) \(Unauthorized\): use a Private API key .*or set check-agents: false\.$/
+    ],
     ['404', { status: 404 }, /^Pipecat Cloud answered 404 for the agent list at http:\/\/127\.0\.0\.1:\d+\/v1\/agents \(Not Found\): check pipecat-api-url/],
-    ['a non-JSON body', { status: 200, rawBody: '<html>proxy login</html>' }, /answered the agent list with a body that is not JSON \(text\/html\): .*check pipecat-api-url\.$/],
-    ['no services list', { status: 200, body: { services: null } }, /answered the agent list without a "services" list \(\{"services":null\}\): check pipecat-api-url/],
+    [
+      'a non-JSON body',
+      { status: 200, rawBody: '<html>proxy login</html>' },
+      /answered the agent list with a body that is not JSON \(text\/html\): .*check pipecat-api-url\.$/
+    ],
+    [
+      'no services list',
+      { status: 200, body: { services: null } },
+      /answered the agent list without a "services" list \(\{"services":null\}\): check pipecat-api-url/
+    ],
     ['null', { status: 200, rawBody: 'null' }, /answered the agent list without a "services" list \(null\)/]
   ])('the list failing with %s: an empty, incomplete report that says why', async (_case, fault, says) => {
     pipecat.seedAgent({ name: 'a-bot', imagePullSecretName: SET, image: IMAGE })
@@ -192,7 +214,11 @@ describe('findAgents against the emulator', () => {
 
     const report = await findAgents(check({ api: { http, apiUrl: 'https://api.example.test', token: 't' } }))
 
-    expect(report).toMatchObject({ complete: false, agents: [], gaps: ['The agents report stopped (TypeError: boom ::error::x); rerun, and report it if it persists.'] })
+    expect(report).toMatchObject({
+      complete: false,
+      agents: [],
+      gaps: ['The agents report stopped (TypeError: boom ::error::x); rerun, and report it if it persists.']
+    })
   })
 
   test('a timeout on the details is a gap too, and the run goes on', async () => {
@@ -202,7 +228,9 @@ describe('findAgents against the emulator', () => {
 
     const report = await findAgents(check({ api: { http, apiUrl: pipecat.url, token: pipecat.token } }))
 
-    expect(report.gaps).toEqual([expect.stringMatching(/^1 agent not read: Could not reach Pipecat Cloud at 127\.0\.0\.1:\d+ \(no answer within 0\.3s, after 1 attempt\)/)])
+    expect(report.gaps).toEqual([
+      expect.stringMatching(/^1 agent not read: Could not reach Pipecat Cloud at 127\.0\.0\.1:\d+ \(no answer within 0\.3s, after 1 attempt\)/)
+    ])
   })
 })
 
@@ -226,11 +254,18 @@ describe('readAgent', () => {
   test('an agent from a cloud build, whose spec shows no image, has image null, is not odd, and has no registry problem', () => {
     const read = readAgent('a-bot', details({}, { image: undefined }), ctx)
 
-    expect(read).toEqual({ use: { name: 'a-bot', region: 'us-west', image: null, ready: true, state: 'running', reason: null, restarts: 0, problems: [] }, odd: [] })
+    expect(read).toEqual({
+      use: { name: 'a-bot', region: 'us-west', image: null, ready: true, state: 'running', reason: null, restarts: 0, problems: [] },
+      odd: []
+    })
   })
 
   test('odd fields are shown as unknown and named, cleaned', () => {
-    const read = readAgent('a-bot', details({ region: 42, ready: 'yes' }, { image: 'evil\n::error::pwned <b>' }, { state: 'sleeping', restartCount: -1, reason: '<img src=x>' }), ctx)
+    const read = readAgent(
+      'a-bot',
+      details({ region: 42, ready: 'yes' }, { image: 'evil\n::error::pwned <b>' }, { state: 'sleeping', restartCount: -1, reason: '<img src=x>' }),
+      ctx
+    )
 
     expect(read.use).toEqual({ name: 'a-bot', region: null, image: null, ready: null, state: null, reason: null, restarts: null, problems: [] })
     expect(read.odd).toEqual(['region 42', 'image evil ::error::pwned <b>', 'ready yes', 'state sleeping', 'reason <img src=x>', 'restartCount -1'])
@@ -269,7 +304,19 @@ function agent(name: string, overrides: Partial<AgentUse> = {}): AgentUse {
 }
 
 function report(agents: AgentUse[], overrides: Partial<AgentsReport> = {}): AgentsReport {
-  return { secretName: SET, secretRegion: 'us-west', complete: true, listed: agents.length, inspected: agents.length, skipped: 0, skippedNames: [], limit: 50, agents, gaps: [], ...overrides }
+  return {
+    secretName: SET,
+    secretRegion: 'us-west',
+    complete: true,
+    listed: agents.length,
+    inspected: agents.length,
+    skipped: 0,
+    skippedNames: [],
+    limit: 50,
+    agents,
+    gaps: [],
+    ...overrides
+  }
 }
 
 describe('agentWarnings', () => {
@@ -307,7 +354,11 @@ describe('assertAgentsHealthy', () => {
   const inputs = (failOnUnhealthyAgents: boolean, dryRun = false) => ({ secretName: SET, failOnUnhealthyAgents, dryRun }) as Inputs
 
   test('fails with one line naming the agents and the fix, only when asked', () => {
-    const unhealthy = report([agent('fine-bot'), agent('eu-bot', { region: 'eu-central', problems: ['other-region'] }), agent('stuck-bot', { ready: false, problems: ['not-ready'] })])
+    const unhealthy = report([
+      agent('fine-bot'),
+      agent('eu-bot', { region: 'eu-central', problems: ['other-region'] }),
+      agent('stuck-bot', { ready: false, problems: ['not-ready'] })
+    ])
 
     expect(() => assertAgentsHealthy(inputs(true), unhealthy)).toThrow(
       new ActionError(

@@ -28,8 +28,8 @@ describe('alert issue', () => {
     await github.close()
   })
 
-  const writes = () => github.requests.filter((r) => r.method !== 'GET')
-  const everyBody = () => [...github.issues.map((i) => i.body), ...github.comments.map((c) => c.body)].join('\n')
+  const writes = () => github.requests.filter(r => r.method !== 'GET')
+  const everyBody = () => [...github.issues.map(i => i.body), ...github.comments.map(c => c.body)].join('\n')
 
   it('opens one labelled issue on the first failure', async () => {
     const result = await reportFailure(target, { message: 'AccessDeniedException: not authorized to perform ecr:GetAuthorizationToken', secret: 'untouched' })
@@ -43,8 +43,8 @@ describe('alert issue', () => {
     expect(issue.body).toContain(target.runUrl)
     expect(issue.body).toContain('**Stored secret expires:** unknown')
     expect(issue.body).toContain('stops working 12 hours after the last successful refresh')
-    expect(github.labels.map((l) => l.name)).toEqual([ALERT_LABEL])
-    expect(github.requests.find((r) => r.method === 'GET')?.query).toMatchObject({ labels: ALERT_LABEL, state: 'open' })
+    expect(github.labels.map(l => l.name)).toEqual([ALERT_LABEL])
+    expect(github.requests.find(r => r.method === 'GET')?.query).toMatchObject({ labels: ALERT_LABEL, state: 'open' })
   })
 
   it('comments on the open issue instead of opening a second one', async () => {
@@ -65,7 +65,7 @@ describe('alert issue', () => {
     const other = await reportFailure({ ...target, secretName: 'ecr-pull-eu' }, { message: 'boom', secret: 'untouched' })
 
     expect(other).toEqual({ action: 'opened', issueNumber: 2 })
-    expect(github.issues.map((i) => i.title)).toEqual([alertTitle(SECRET), alertTitle('ecr-pull-eu')])
+    expect(github.issues.map(i => i.title)).toEqual([alertTitle(SECRET), alertTitle('ecr-pull-eu')])
   })
 
   it('comments and closes the issue on recovery, recording the new expiry', async () => {
@@ -101,7 +101,7 @@ describe('alert issue', () => {
     const result = await reportFailure(target, { message: 'second outage', secret: 'untouched' })
 
     expect(result).toEqual({ action: 'opened', issueNumber: 2 })
-    expect(github.issues.filter((i) => i.state === 'open')).toHaveLength(1)
+    expect(github.issues.filter(i => i.state === 'open')).toHaveLength(1)
     expect(github.issues[1].body).toContain('**Stored secret expires:** 2099-05-01T12:00:00.000Z')
     expect(github.issues[1].body).toContain('second outage')
     // The label already exists by now; its 422 must not stop the alert.
@@ -211,7 +211,7 @@ describe('alert issue: what it trusts and what it says', () => {
 
     await reportFailure(target, { message: 'second outage', secret: 'untouched' }, NOW)
 
-    expect(github.comments.map((c) => c.user.login)).toEqual(['github-actions[bot]', 'mallory'])
+    expect(github.comments.map(c => c.user.login)).toEqual(['github-actions[bot]', 'mallory'])
     expect(github.issues[1].body).toContain('**Stored secret expires:** 2026-03-01T20:00:00.000Z (in 8 h) at the earliest')
     expect(github.issues[1].body).not.toContain('2099')
   })
@@ -223,7 +223,7 @@ describe('alert issue: what it trusts and what it says', () => {
 
     await reportFailure(target, { message: 'second outage', secret: 'untouched' }, NOW)
 
-    expect(github.requests.some((r) => r.path === '/user')).toBe(true)
+    expect(github.requests.some(r => r.path === '/user')).toBe(true)
     expect(github.issues[1].body).toContain('2026-03-01T20:00:00.000Z (in 8 h) at the earliest')
     expect(github.issues[1].body).not.toContain('2099')
   })
@@ -233,14 +233,14 @@ describe('alert issue: what it trusts and what it says', () => {
     await start({ login: 'release-app[bot]' })
     await reportFailure(target, { message: 'first outage', secret: 'untouched' }, NOW)
     await reportRecovery(target, { expiresAt: new Date('2026-03-01T20:00:00.000Z'), registry: 'r' }, NOW)
-    expect(github.comments.map((c) => c.user.login)).toEqual(['release-app[bot]'])
+    expect(github.comments.map(c => c.user.login)).toEqual(['release-app[bot]'])
     expect(github.comments[0].body).toContain('2026-03-01T20:00:00.000Z')
     github.addRun({ id: 1001, workflow_id: 7, repository: 'acme/voice-bot', conclusion: null, status: 'in_progress', run_started_at: '2026-03-01T11:59:00Z' })
     github.addRun({ id: 990, workflow_id: 7, repository: 'acme/voice-bot', run_started_at: '2026-03-01T06:17:00Z' })
 
     await reportFailure(target, { message: 'second outage', secret: 'untouched' }, NOW)
 
-    expect(github.requests.some((r) => r.path === '/user')).toBe(true)
+    expect(github.requests.some(r => r.path === '/user')).toBe(true)
     const body = github.issues[1].body
     expect(body).toContain('**Stored secret expires:** 2026-03-01T18:17:00.000Z (in 6 h 17 m) at the earliest')
     expect(body).not.toContain('2026-03-01T20:00:00.000Z')
@@ -320,7 +320,7 @@ describe('alert issue: what it trusts and what it says', () => {
     }
   })
 
-  it('keeps the body under GitHub\'s limit and every tracked secret out of it, in any form', async () => {
+  it("keeps the body under GitHub's limit and every tracked secret out of it, in any form", async () => {
     await start()
     const password = 'eyJwYXlsb2FkIjoiZmFrZS1wYXNzd29yZC1mb3ItdGVzdHMifQ'
     const ecrToken = Buffer.from(`AWS:${password}`).toString('base64')

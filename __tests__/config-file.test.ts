@@ -120,4 +120,3 @@ describe('reading and writing the file', () => {
     )
   })
 })
-

@@ -97,9 +97,7 @@ describe('planDeployConfig', () => {
       { imageCredentials: 'survey-ecr', image: `${host}/survey-bot:3.2.0` },
       {
         text: fixture('inline-scaling.toml').replace('123456789012.dkr.ecr.us-east-1.amazonaws.com/survey-bot:3.1.0', `${host}/survey-bot:3.2.0`),
-        changes: [
-          { key: 'image', before: '123456789012.dkr.ecr.us-east-1.amazonaws.com/survey-bot:3.1.0', after: `${host}/survey-bot:3.2.0` }
-        ],
+        changes: [{ key: 'image', before: '123456789012.dkr.ecr.us-east-1.amazonaws.com/survey-bot:3.1.0', after: `${host}/survey-bot:3.2.0` }],
         notices: []
       }
     ]
@@ -137,8 +135,16 @@ describe('planDeployConfig', () => {
       },
       fixture('new.expected.toml')
     ],
-    ['only what is required', { agentName: 'support-bot', imageCredentials: 'support-bot-ecr', region: '' }, 'agent_name = "support-bot"\nimage_credentials = "support-bot-ecr"\n'],
-    ['a value that needs escaping', { agentName: 'support-bot', imageCredentials: 'ecr "prod" \\ 2' }, 'agent_name = "support-bot"\nimage_credentials = "ecr \\"prod\\" \\\\ 2"\n']
+    [
+      'only what is required',
+      { agentName: 'support-bot', imageCredentials: 'support-bot-ecr', region: '' },
+      'agent_name = "support-bot"\nimage_credentials = "support-bot-ecr"\n'
+    ],
+    [
+      'a value that needs escaping',
+      { agentName: 'support-bot', imageCredentials: 'ecr "prod" \\ 2' },
+      'agent_name = "support-bot"\nimage_credentials = "ecr \\"prod\\" \\\\ 2"\n'
+    ]
   ])('creates a new file with %s', (_case, values, text) => {
     const plan = planDeployConfig(undefined, values, path)
     expect(plan.text).toBe(text)
@@ -277,8 +283,18 @@ describe('planDeployConfig', () => {
       { imageCredentials: 'ecr', minAgents: -1 },
       'Input min-agents: -1 is not a whole number of 0 or more; give a value such as 1.'
     ],
-    ['a fractional max-agents', 'image_credentials = "ecr"\n', { imageCredentials: 'ecr', maxAgents: 1.5 }, 'Input max-agents: 1.5 is not a whole number of 1 or more; give a value such as 2.'],
-    ['a max-agents of zero', 'image_credentials = "ecr"\n', { imageCredentials: 'ecr', maxAgents: 0 }, 'Input max-agents: 0 is not a whole number of 1 or more; give a value such as 2.'],
+    [
+      'a fractional max-agents',
+      'image_credentials = "ecr"\n',
+      { imageCredentials: 'ecr', maxAgents: 1.5 },
+      'Input max-agents: 1.5 is not a whole number of 1 or more; give a value such as 2.'
+    ],
+    [
+      'a max-agents of zero',
+      'image_credentials = "ecr"\n',
+      { imageCredentials: 'ecr', maxAgents: 0 },
+      'Input max-agents: 0 is not a whole number of 1 or more; give a value such as 2.'
+    ],
     [
       'a min-agents above the max_agents already in the file',
       'image_credentials = "ecr"\n\n[scaling]\nmax_agents = 3\n',
@@ -311,7 +327,7 @@ describe('planDeployConfig', () => {
       '\uFEFFimage_credentials = "new"\r\n[scaling]\r\nmin_agents = 1\r\n'
     ],
     [
-      'a byte-order mark inside a string is the user\'s text, not a mark',
+      "a byte-order mark inside a string is the user's text, not a mark",
       'agent_name = "\uFEFFbot"\nimage_credentials = "old"\n',
       { imageCredentials: 'new' },
       'agent_name = "\uFEFFbot"\nimage_credentials = "new"\n'

@@ -1,7 +1,14 @@
 import { jest } from '@jest/globals'
 import type { HttpClient } from '../src/http.js'
 
-jest.unstable_mockModule('@actions/core', () => ({ info: jest.fn(), warning: jest.fn(), notice: jest.fn(), debug: jest.fn(), setFailed: jest.fn(), setSecret: jest.fn() }))
+jest.unstable_mockModule('@actions/core', () => ({
+  info: jest.fn(),
+  warning: jest.fn(),
+  notice: jest.fn(),
+  debug: jest.fn(),
+  setFailed: jest.fn(),
+  setSecret: jest.fn()
+}))
 const { getEcrToken, explainEcrError } = await import('../src/ecr.js')
 const { trackSecret } = await import('../src/untrusted.js')
 
@@ -13,8 +20,7 @@ beforeAll(() => {
 /** An ECR that takes every request and answers none, until the caller gives up. */
 const hungEcr: HttpClient = {
   send: () => Promise.reject(new Error('not used')),
-  sendOnce: (_req, signal) =>
-    new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true })),
+  sendOnce: (_req, signal) => new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true })),
   describeFailure: String
 }
 
@@ -31,5 +37,7 @@ test('an SDK error that echoes a secret or holds line breaks is shown redacted, 
   trackSecret(secret)
   const error = Object.assign(new Error(`Bad thing ${secret}\n::error::injected`), { name: 'SomethingNew' })
   const message = explainEcrError(error, 'us-east-1').message
-  expect(message).toBe('ECR GetAuthorizationToken failed in us-east-1 (SomethingNew: Bad thing *** ::error::injected): check aws-region and the role\'s ECR permissions (see docs/aws-setup.md).')
+  expect(message).toBe(
+    "ECR GetAuthorizationToken failed in us-east-1 (SomethingNew: Bad thing *** ::error::injected): check aws-region and the role's ECR permissions (see docs/aws-setup.md)."
+  )
 })

@@ -107,9 +107,7 @@ describe('ECR emulator', () => {
       __type: 'UnrecognizedClientException',
       message: 'The security token included in the request is invalid.'
     })
-    expect(ecr.requests).toEqual([
-      { target: 'AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken', authorization: undefined, body: {} }
-    ])
+    expect(ecr.requests).toEqual([{ target: 'AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken', authorization: undefined, body: {} }])
   })
 
   test('refuses requests signed for another region or another operation', async () => {
@@ -224,8 +222,7 @@ describe('Pipecat Cloud emulator', () => {
     secretValue: 'QVdTOnBhc3N3b3Jk',
     ...overrides
   })
-  const putImage = (name = 'my-ecr-credentials', overrides: Record<string, unknown> = {}) =>
-    call('PUT', `/v1/secrets/${name}`, { body: imagePull(overrides) })
+  const putImage = (name = 'my-ecr-credentials', overrides: Record<string, unknown> = {}) => call('PUT', `/v1/secrets/${name}`, { body: imagePull(overrides) })
   const list = async () => ((await call('GET', '/v1/secrets')).body as { sets: Array<Record<string, unknown>> }).sets
   const badRequest = (error: string) => ({ status: 400, body: { error, code: 'GENERIC_BAD_REQUEST' } })
 
@@ -324,9 +321,7 @@ describe('Pipecat Cloud emulator', () => {
     for (const body of invalid) {
       expect(await call('PUT', '/v1/secrets/my-ecr-credentials', { body })).toMatchObject(badRequest('Invalid request format'))
     }
-    expect(await call('PUT', '/v1/secrets/my-ecr-credentials', { raw: '{"isImagePullSecret": tru' })).toMatchObject(
-      badRequest('Invalid request format')
-    )
+    expect(await call('PUT', '/v1/secrets/my-ecr-credentials', { raw: '{"isImagePullSecret": tru' })).toMatchObject(badRequest('Invalid request format'))
 
     const incomplete = badRequest('Must provide isImagePullSecret, host, and secretValue to update an image pull secret')
     for (const key of ['isImagePullSecret', 'host', 'secretValue']) {
@@ -340,9 +335,7 @@ describe('Pipecat Cloud emulator', () => {
   test('a regular set cannot become an image pull secret, nor the reverse', async () => {
     const regular = { secrets: [{ secretKey: 'API_KEY', secretValue: 'k' }] }
     expect((await call('PUT', '/v1/secrets/app-secrets', { body: regular })).status).toBe(202)
-    expect(await putImage('app-secrets')).toMatchObject(
-      badRequest('Cannot update existing regular secrets to image pull secrets')
-    )
+    expect(await putImage('app-secrets')).toMatchObject(badRequest('Cannot update existing regular secrets to image pull secrets'))
 
     await putImage('pull-secret')
     expect(await call('PUT', '/v1/secrets/pull-secret', { body: regular })).toMatchObject(
@@ -353,9 +346,7 @@ describe('Pipecat Cloud emulator', () => {
   })
 
   test('regions: unknown ones are refused, and a set cannot move', async () => {
-    expect(await putImage('my-ecr-credentials', { region: 'mars-1' })).toMatchObject(
-      badRequest('Invalid region or organization does not have access')
-    )
+    expect(await putImage('my-ecr-credentials', { region: 'mars-1' })).toMatchObject(badRequest('Invalid region or organization does not have access'))
 
     await putImage('my-ecr-credentials', { region: 'us-west' })
     expect(await putImage('my-ecr-credentials', { region: 'us-east' })).toMatchObject(
@@ -435,9 +426,7 @@ describe('Pipecat Cloud emulator', () => {
 
   test('GET by name: refused for image pull secrets, key names for regular sets, 404 when missing', async () => {
     await putImage()
-    expect(await call('GET', '/v1/secrets/my-ecr-credentials')).toMatchObject(
-      badRequest('Cannot retrieve image pull secrets by name')
-    )
+    expect(await call('GET', '/v1/secrets/my-ecr-credentials')).toMatchObject(badRequest('Cannot retrieve image pull secrets by name'))
 
     await call('PUT', '/v1/secrets/app-secrets', { body: { secrets: [{ secretKey: 'API_KEY', secretValue: 'k' }] } })
     await call('PUT', '/v1/secrets/app-secrets', { body: { secrets: [{ secretKey: 'DB_URL', secretValue: 'd' }] } })
@@ -524,7 +513,12 @@ describe('Pipecat Cloud emulator', () => {
 
   test('agents: the list in ServiceListItem shape, the details in ServiceDetailsResponse shape, 404 for others', async () => {
     pipecat.seedAgent({ name: 'voice-bot', imagePullSecretName: 'my-ecr-credentials', image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/voice:1' })
-    pipecat.seedAgent({ name: 'eu-bot', region: 'eu-central', ready: false, health: { ready: false, state: 'waiting', restartCount: 4, reason: 'ImagePullBackOff' } })
+    pipecat.seedAgent({
+      name: 'eu-bot',
+      region: 'eu-central',
+      ready: false,
+      health: { ready: false, state: 'waiting', restartCount: 4, reason: 'ImagePullBackOff' }
+    })
     pipecat.seedAgent({ name: 'plain-bot', imagePullSecretName: null, health: null })
 
     const listed = (await call('GET', '/v1/agents')).body as { services: Array<Record<string, unknown>> }
@@ -653,9 +647,7 @@ describe('serve.js', () => {
         credentials: { accessKeyId: variables.AWS_ACCESS_KEY_ID, secretAccessKey: variables.AWS_SECRET_ACCESS_KEY }
       })
       const token = await getToken(ecr)
-      expect(token.authorizationData?.[0].proxyEndpoint).toBe(
-        `https://${variables.ECR_ACCOUNT_ID}.dkr.ecr.${variables.AWS_REGION}.amazonaws.com`
-      )
+      expect(token.authorizationData?.[0].proxyEndpoint).toBe(`https://${variables.ECR_ACCOUNT_ID}.dkr.ecr.${variables.AWS_REGION}.amazonaws.com`)
       expect(stdout).not.toContain(token.authorizationData?.[0].authorizationToken)
 
       const sets = await request(`${variables.PIPECAT_API_URL}/v1/secrets`, {

@@ -92,7 +92,7 @@ test('network faults are retried, then reported with the host and the proxy hint
   for (let i = 0; i < 4; i++) pool.intercept({ path: '/v1/secrets' }).replyWithError(Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }))
 
   await expect(http.send(get, { service: 'Pipecat Cloud' })).rejects.toThrow(
-    'Could not reach Pipecat Cloud at api.example.test (the connection was reset, after 4 attempts); check the runner\'s network and its HTTPS_PROXY / NO_PROXY settings, then rerun.'
+    "Could not reach Pipecat Cloud at api.example.test (the connection was reset, after 4 attempts); check the runner's network and its HTTPS_PROXY / NO_PROXY settings, then rerun."
   )
   expect(clock.sleeps).toHaveLength(3)
 })
@@ -107,11 +107,19 @@ test('the time budget bounds backoff as well as attempts', async () => {
 })
 
 test.each([
-  [407, /^Could not reach Pipecat Cloud at api\.example\.test: the proxy asks for credentials \(407\): put them in the proxy URL, http:\/\/user:password@proxy:port\.$/],
-  [403, /^Could not reach Pipecat Cloud at api\.example\.test: the proxy refused to connect to api\.example\.test \(403\): ask for api\.example\.test to be allowed, or add it to NO_PROXY\.$/]
+  [
+    407,
+    /^Could not reach Pipecat Cloud at api\.example\.test: the proxy asks for credentials \(407\): put them in the proxy URL, http:\/\/user:password@proxy:port\.$/
+  ],
+  [
+    403,
+    /^Could not reach Pipecat Cloud at api\.example\.test: the proxy refused to connect to api\.example\.test \(403\): ask for api\.example\.test to be allowed, or add it to NO_PROXY\.$/
+  ]
 ])('a proxy refusing the tunnel (%i) ends at once with the fix', async (status, message) => {
   const { pool, http, clock } = setup()
-  pool.intercept({ path: '/v1/secrets' }).replyWithError(Object.assign(new Error(`Proxy response (${status}) !== 200 when HTTP Tunneling`), { code: 'UND_ERR_ABORTED' }))
+  pool
+    .intercept({ path: '/v1/secrets' })
+    .replyWithError(Object.assign(new Error(`Proxy response (${status}) !== 200 when HTTP Tunneling`), { code: 'UND_ERR_ABORTED' }))
 
   await expect(http.send(get, { service: 'Pipecat Cloud' })).rejects.toThrow(message)
   expect(clock.sleeps).toEqual([])

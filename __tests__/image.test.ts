@@ -25,12 +25,7 @@ describe('parseImageReference', () => {
       host,
       { registry: host, repository: 'voice/support-bot', tag: 'latest', reference: 'latest', full: `${host}/voice/support-bot:latest` }
     ],
-    [
-      'a digest',
-      `${host}/my-agent@${digest}`,
-      host,
-      { registry: host, repository: 'my-agent', digest, reference: digest, full: `${host}/my-agent@${digest}` }
-    ],
+    ['a digest', `${host}/my-agent@${digest}`, host, { registry: host, repository: 'my-agent', digest, reference: digest, full: `${host}/my-agent@${digest}` }],
     [
       'a tag and a digest: the digest is what gets pulled',
       `my-agent:1.2.0@${digest}`,
@@ -189,14 +184,14 @@ describe('parseImageReference', () => {
   })
 })
 
-test.each(['https://AWS:hunter2secret@123456789012.dkr.ecr.us-east-1.amazonaws.com/agent:1', 'AWS:hunter2secret@123456789012.dkr.ecr.us-east-1.amazonaws.com/agent:1'])(
-  'refuses credentials in the reference without repeating them: %s',
-  value => {
-    expect(() => parseImageReference(value, '123456789012.dkr.ecr.us-east-1.amazonaws.com')).toThrow(
-      'Input image: the reference carries a user name or password; remove them: the pull secret holds the credentials.'
-    )
-  }
-)
+test.each([
+  'https://AWS:hunter2secret@123456789012.dkr.ecr.us-east-1.amazonaws.com/agent:1',
+  'AWS:hunter2secret@123456789012.dkr.ecr.us-east-1.amazonaws.com/agent:1'
+])('refuses credentials in the reference without repeating them: %s', value => {
+  expect(() => parseImageReference(value, '123456789012.dkr.ecr.us-east-1.amazonaws.com')).toThrow(
+    'Input image: the reference carries a user name or password; remove them: the pull secret holds the credentials.'
+  )
+})
 
 test('a short digest reference is not mistaken for credentials', () => {
   const digest = `sha256:${'a'.repeat(64)}`

@@ -45,7 +45,12 @@ describe('readInputs', () => {
 
   test.each([
     ['registry', 'http://127.0.0.1:5000', '127.0.0.1:5000', 'http://127.0.0.1:5000'],
-    ['registry', '012345678901.dkr.ecr-fips.us-east-1.amazonaws.com', '012345678901.dkr.ecr-fips.us-east-1.amazonaws.com', 'https://012345678901.dkr.ecr-fips.us-east-1.amazonaws.com'],
+    [
+      'registry',
+      '012345678901.dkr.ecr-fips.us-east-1.amazonaws.com',
+      '012345678901.dkr.ecr-fips.us-east-1.amazonaws.com',
+      'https://012345678901.dkr.ecr-fips.us-east-1.amazonaws.com'
+    ],
     ['registry', 'https://012345678901.dkr-ecr.us-east-1.on.aws/', '012345678901.dkr-ecr.us-east-1.on.aws', 'https://012345678901.dkr-ecr.us-east-1.on.aws']
   ])('accepts %s %s', (name, value, host, url) => {
     withInputs({ ...BASE, [name]: value })

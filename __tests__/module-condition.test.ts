@@ -44,7 +44,11 @@ describe('preferModuleCondition', () => {
   }
 
   const read = (file: string, ...options: [] | ['utf8']) =>
-    new Promise<string>((resolve, reject) => (fs.readFile as (...args: unknown[]) => void)(file, ...options, (error: Error | null, data: Buffer | string) => (error ? reject(error) : resolve(String(data)))))
+    new Promise<string>((resolve, reject) =>
+      (fs.readFile as (...args: unknown[]) => void)(file, ...options, (error: Error | null, data: Buffer | string) =>
+        error ? reject(error) : resolve(String(data))
+      )
+    )
 
   it('shows a package.json under node_modules with its exports resolved, and names the package', async () => {
     const file = packageJson({ name: 'pkg', exports: { '.': { module: './es.js', node: './cjs.js' } } })

@@ -35,7 +35,9 @@ describe("the dry run's read-only check", () => {
     const error = await listRegions(api).catch((e: unknown) => e)
 
     expect(error).toBeInstanceOf(ActionError)
-    expect((error as Error).message).toMatch(/^Pipecat Cloud answered the region list with an odd shape \(.*\): check that pipecat-api-url points at the Pipecat Cloud API, then rerun\.$/)
+    expect((error as Error).message).toMatch(
+      /^Pipecat Cloud answered the region list with an odd shape \(.*\): check that pipecat-api-url points at the Pipecat Cloud API, then rerun\.$/
+    )
     expect((error as Error).message).not.toMatch(/[\n\r]/)
   })
 

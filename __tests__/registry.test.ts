@@ -225,7 +225,12 @@ const OCI_MANIFEST_TYPE = 'application/vnd.oci.image.manifest.v1+json'
 const sha = (text: string) => `sha256:${createHash('sha256').update(text).digest('hex')}`
 
 function imageManifest(config: string, configMediaType = 'application/vnd.oci.image.config.v1+json'): string {
-  return JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST_TYPE, config: { mediaType: configMediaType, digest: sha(config), size: config.length }, layers: [] })
+  return JSON.stringify({
+    schemaVersion: 2,
+    mediaType: OCI_MANIFEST_TYPE,
+    config: { mediaType: configMediaType, digest: sha(config), size: config.length },
+    layers: []
+  })
 }
 const CONFIG = JSON.stringify({ os: 'linux', architecture: 'arm64' })
 const CONFIG_DIGEST = sha(CONFIG)
@@ -252,7 +257,11 @@ function serving(documents: Record<string, Document>) {
   return (req: IncomingMessage, res: ServerResponse) => {
     const document = documents[(req.url ?? '').replace(/^\/v2\/team\/agent\//, '')]
     if (!document) return reply(res, 404, '{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}')
-    const headers: Record<string, string> = { 'content-type': document.type ?? 'application/octet-stream', 'docker-content-digest': sha(document.body), ...document.headers }
+    const headers: Record<string, string> = {
+      'content-type': document.type ?? 'application/octet-stream',
+      'docker-content-digest': sha(document.body),
+      ...document.headers
+    }
     for (const [name, value] of Object.entries(headers)) if (value === '') delete headers[name]
     reply(res, 200, document.body, headers)
   }
@@ -331,10 +340,35 @@ describe('verifyImage against a hand-written registry', () => {
   describe('picks the linux/arm64 entry of an index as containerd on an arm64 host does', () => {
     const other = (n: string) => `sha256:${n.repeat(64)}`
     test.each([
-      ['no variant after arm64/v9 and arm/v7', [{ digest: other('1'), platform: { os: 'linux', architecture: 'arm64', variant: 'v9' } }, { digest: other('2'), platform: { os: 'linux', architecture: 'arm', variant: 'v7' } }, { digest: MANIFEST_DIGEST, platform: { os: 'linux', architecture: 'arm64' } }]],
-      ['variant v8 before one without', [{ digest: MANIFEST_DIGEST, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } }, { digest: other('3'), platform: { os: 'linux', architecture: 'arm64' } }]],
-      ['no variant before variant v8', [{ digest: MANIFEST_DIGEST, platform: { os: 'linux', architecture: 'arm64' } }, { digest: other('4'), platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } }]],
-      ['aarch64, as containerd normalises it', [{ digest: other('5'), platform: { os: 'windows', architecture: 'arm64' } }, { digest: MANIFEST_DIGEST, platform: { os: 'linux', architecture: 'aarch64' } }]]
+      [
+        'no variant after arm64/v9 and arm/v7',
+        [
+          { digest: other('1'), platform: { os: 'linux', architecture: 'arm64', variant: 'v9' } },
+          { digest: other('2'), platform: { os: 'linux', architecture: 'arm', variant: 'v7' } },
+          { digest: MANIFEST_DIGEST, platform: { os: 'linux', architecture: 'arm64' } }
+        ]
+      ],
+      [
+        'variant v8 before one without',
+        [
+          { digest: MANIFEST_DIGEST, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
+          { digest: other('3'), platform: { os: 'linux', architecture: 'arm64' } }
+        ]
+      ],
+      [
+        'no variant before variant v8',
+        [
+          { digest: MANIFEST_DIGEST, platform: { os: 'linux', architecture: 'arm64' } },
+          { digest: other('4'), platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } }
+        ]
+      ],
+      [
+        'aarch64, as containerd normalises it',
+        [
+          { digest: other('5'), platform: { os: 'windows', architecture: 'arm64' } },
+          { digest: MANIFEST_DIGEST, platform: { os: 'linux', architecture: 'aarch64' } }
+        ]
+      ]
     ])('%s', async (_name, entries) => {
       const server = await start(serving(arm64Image(indexOf(entries))))
       const result = await check(server.url)
@@ -350,7 +384,9 @@ describe('verifyImage against a hand-written registry', () => {
       const index = indexOf([{ digest: MANIFEST_DIGEST, platform: { os: 'linux', architecture: 'arm64' } }])
       const server = await start(serving({ 'manifests/v1': { body: index, type: OCI_INDEX_TYPE } }))
       const message = await failureOf(check(server.url), [TOKEN])
-      expect(message).toContain(`The image index of registry.test/team/agent:v1 names the linux/arm64 manifest ${MANIFEST_DIGEST}, which the registry registry.test does not have`)
+      expect(message).toContain(
+        `The image index of registry.test/team/agent:v1 names the linux/arm64 manifest ${MANIFEST_DIGEST}, which the registry registry.test does not have`
+      )
     })
 
     test('an index whose linux/arm64 entry is another index is refused, not followed', async () => {
@@ -406,7 +442,12 @@ describe('verifyImage against a hand-written registry', () => {
     })
 
     test('a config blob whose content is not its digest fails', async () => {
-      const server = await start(serving({ 'manifests/v1': { body: MANIFEST, type: OCI_MANIFEST_TYPE }, [`blobs/${CONFIG_DIGEST}`]: { body: '{"os":"linux","architecture":"arm64","x":1}' } }))
+      const server = await start(
+        serving({
+          'manifests/v1': { body: MANIFEST, type: OCI_MANIFEST_TYPE },
+          [`blobs/${CONFIG_DIGEST}`]: { body: '{"os":"linux","architecture":"arm64","x":1}' }
+        })
+      )
       const message = await failureOf(check(server.url), [TOKEN])
       expect(message).toContain(`The config blob ${CONFIG_DIGEST} of registry.test/team/agent:v1 arrived as content with digest sha256:`)
     })

@@ -88,7 +88,10 @@ describe('npm run release:check', () => {
 
     const run = checkCopy(root, version)
 
-    expectOneLineFailures(run, /^release:check: dist\/ is not what the build makes from src\/ \(dist\/index\.js differs\): run 'npm run bundle' and commit dist\/$/)
+    expectOneLineFailures(
+      run,
+      /^release:check: dist\/ is not what the build makes from src\/ \(dist\/index\.js differs\): run 'npm run bundle' and commit dist\/$/
+    )
   })
 
   it('fails when action.yml does not run dist/index.js on node24', () => {
@@ -139,11 +142,7 @@ describe('compareDist', () => {
     const fresh = dirWith({ 'index.js': 'a', '1.index.js': 'b', 'sub/x.js': 'c', 'licenses.txt': 'l' })
     const committed = dirWith({ 'index.js': 'a', '1.index.js': 'B', 'sub/x.js': 'c', '9.index.js': 'old' })
 
-    expect(compareDist(committed, fresh).sort()).toEqual([
-      'dist/1.index.js differs',
-      'dist/9.index.js is not built from src/',
-      'dist/licenses.txt is missing'
-    ])
+    expect(compareDist(committed, fresh).sort()).toEqual(['dist/1.index.js differs', 'dist/9.index.js is not built from src/', 'dist/licenses.txt is missing'])
   })
 
   it('finds nothing when the two are byte for byte the same', () => {
@@ -154,7 +153,26 @@ describe('compareDist', () => {
 })
 
 describe('changelogEntry', () => {
-  const changelog = ['# Changelog', '', '## [Unreleased]', '', '## [1.1.0] - 2027-02-30', '', '- x', '', '## [1.0.1] - 2027-01-05', '', '## [1.0.0] - 2026-12-01', '', '### Added', '', '- First release.', '', '[1.0.0]: https://example.com/v1.0.0', ''].join('\n')
+  const changelog = [
+    '# Changelog',
+    '',
+    '## [Unreleased]',
+    '',
+    '## [1.1.0] - 2027-02-30',
+    '',
+    '- x',
+    '',
+    '## [1.0.1] - 2027-01-05',
+    '',
+    '## [1.0.0] - 2026-12-01',
+    '',
+    '### Added',
+    '',
+    '- First release.',
+    '',
+    '[1.0.0]: https://example.com/v1.0.0',
+    ''
+  ].join('\n')
 
   it('gives the entry without its heading and the link definitions, for the release notes', () => {
     expect(changelogEntry(changelog, '1.0.0')).toEqual({ date: '2026-12-01', notes: '### Added\n\n- First release.' })

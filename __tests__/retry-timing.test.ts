@@ -24,7 +24,10 @@ function setup(random = () => 1) {
     }
   })
   const reply = (status: number, headers: Record<string, string> = {}) =>
-    agent.get(ORIGIN).intercept({ path: '/v1/secrets/my-ecr-credentials', method: 'PUT' }).reply(status, status < 300 ? { ok: true } : '', { headers })
+    agent
+      .get(ORIGIN)
+      .intercept({ path: '/v1/secrets/my-ecr-credentials', method: 'PUT' })
+      .reply(status, status < 300 ? { ok: true } : '', { headers })
   return { http, sleeps, reply, elapsed: () => now - START, agent }
 }
 

@@ -20,7 +20,7 @@ export const DEFAULT_DIRS = ['.github/workflows', 'examples']
 export async function findWorkflowFiles(dirs) {
   const files = []
   for (const dir of dirs) {
-    const entries = await readdir(dir, { withFileTypes: true }).catch((error) => {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(error => {
       if (error.code === 'ENOENT') return []
       throw error
     })
@@ -67,8 +67,8 @@ export async function main(dirs) {
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
   // process.exit, since the WebAssembly runtime keeps timers that would hold the process open for seconds.
   main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error) => {
+    code => process.exit(code),
+    error => {
       console.error(`actionlint: ${error.stack ?? error}`)
       process.exit(1)
     }

@@ -76,7 +76,11 @@ function dirSize(dir) {
 function printTable(rows) {
   const head = ['case', 'value', 'ratio', 'target']
   const widths = head.map((title, c) => Math.max(...rows.map(r => r[c].length), title.length))
-  const line = r => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()
+  const line = r =>
+    r
+      .map((cell, c) => cell.padEnd(widths[c]))
+      .join('  ')
+      .trimEnd()
   console.log(line(head))
   rows.forEach(r => console.log(line(r)))
 }
@@ -179,11 +183,30 @@ async function localBench() {
 function makeCertificate() {
   const keyPath = join(work, 'key.pem')
   const certPath = join(work, 'cert.pem')
-  const make = () => execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', keyPath, '-out', certPath, '-days', '1', '-subj', '/CN=127.0.0.1',
-    '-addext', 'subjectAltName=IP:127.0.0.1'
-  ], { stdio: 'ignore' })
+  const make = () =>
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        keyPath,
+        '-out',
+        certPath,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1'
+      ],
+      { stdio: 'ignore' }
+    )
   try {
     make()
   } catch (error) {
@@ -241,7 +264,10 @@ async function latencyBench() {
     for (const rttMs of check ? [40] : [40, 80]) {
       const ecrRelay = await startLatencyProxy({ target: ecr.url, rttMs })
       const pipecatRelay = await startLatencyProxy({ target: pipecat.url, rttMs })
-      closers.push(() => ecrRelay.close(), () => pipecatRelay.close())
+      closers.push(
+        () => ecrRelay.close(),
+        () => pipecatRelay.close()
+      )
       const env = actionEnv(ecrRelay.url, inputsFor(ecr, pipecat, pipecatRelay.url), { EXPECT_EXIT: '0', NODE_EXTRA_CA_CERTS: tls.caFile })
       const setup = { ecr, pipecat, ecrRelay, pipecatRelay, env }
       await relayedRefresh(setup) // warm the file cache
@@ -261,9 +287,21 @@ async function latencyBench() {
       if (rttMs === 40) at40 = { refreshMs, r }
       rows.push(
         [`${rttMs} ms RTT: node -e 0`, `${bareMs.toFixed(0)} ms`, '1.00x', ''],
-        [`${rttMs} ms RTT: full refresh`, `${refreshMs.toFixed(0)} ms`, `${(refreshMs / bareMs).toFixed(2)}x`, rttMs === 40 ? `<= ${LATENCY_TARGETS.refreshMs} ms` : ''],
+        [
+          `${rttMs} ms RTT: full refresh`,
+          `${refreshMs.toFixed(0)} ms`,
+          `${(refreshMs / bareMs).toFixed(2)}x`,
+          rttMs === 40 ? `<= ${LATENCY_TARGETS.refreshMs} ms` : ''
+        ],
         ...(floors.length
-          ? [[`${rttMs} ms RTT: built-ins only (floor)`, `${median(floors.map(x => x.ms)).toFixed(0)} ms`, `${(median(floors.map(x => x.ms)) / bareMs).toFixed(2)}x`, `${floors.at(-1).roundTrips} (${floors.at(-1).critical}) round trips`]]
+          ? [
+              [
+                `${rttMs} ms RTT: built-ins only (floor)`,
+                `${median(floors.map(x => x.ms)).toFixed(0)} ms`,
+                `${(median(floors.map(x => x.ms)) / bareMs).toFixed(2)}x`,
+                `${floors.at(-1).roundTrips} (${floors.at(-1).critical}) round trips`
+              ]
+            ]
           : []),
         [`${rttMs} ms RTT: ready to end of run`, `${median(refreshes.map(x => x.readyToEndMs)).toFixed(0)} ms`, '', ''],
         [
@@ -272,7 +310,12 @@ async function latencyBench() {
           `ECR ${r.ecrTrips.total}, Pipecat ${r.pipecatTrips.total}`,
           `<= ${LATENCY_TARGETS.roundTrips}`
         ],
-        [`${rttMs} ms RTT: connections`, `${r.connections}`, `ECR ${r.ecrTrips.connections}, Pipecat ${r.pipecatTrips.connections}`, `<= ${LATENCY_TARGETS.connections}`]
+        [
+          `${rttMs} ms RTT: connections`,
+          `${r.connections}`,
+          `ECR ${r.ecrTrips.connections}, Pipecat ${r.pipecatTrips.connections}`,
+          `<= ${LATENCY_TARGETS.connections}`
+        ]
       )
     }
 
@@ -328,7 +371,9 @@ async function latencyBench() {
     }
     for (const { readyAfterMs, overshoot } of overshoots) {
       if (overshoot > LATENCY_TARGETS.overshootMs * MARGIN) {
-        missed.push(`a set ready ${readyAfterMs} ms after the PUT ended the run ${overshoot.toFixed(0)} ms later, over ${LATENCY_TARGETS.overshootMs} ms (${margin})`)
+        missed.push(
+          `a set ready ${readyAfterMs} ms after the PUT ended the run ${overshoot.toFixed(0)} ms later, over ${LATENCY_TARGETS.overshootMs} ms (${margin})`
+        )
       }
     }
   } finally {

@@ -32,7 +32,10 @@ export function changelogEntry(text, version) {
   }
   let end = lines.findIndex((line, index) => index > start && (line.startsWith('## ') || LINK_DEFINITION.test(line)))
   if (end === -1) end = lines.length
-  const notes = lines.slice(start + 1, end).join('\n').trim()
+  const notes = lines
+    .slice(start + 1, end)
+    .join('\n')
+    .trim()
   if (!/^\s*[-*] \S/m.test(notes)) {
     return { problem: `CHANGELOG.md's entry for ${version} lists no changes: add them under it as '- ...' lines` }
   }

@@ -55,7 +55,10 @@ pipecat.seedAgent({
 pipecat.seedAgent({ name: 'docs-bot', imagePullSecretName: 'dockerhub-credentials' })
 
 try {
-  section('Inputs', Object.entries(inputs).map(([name, value]) => `${name}: ${name === 'pipecat-api-token' ? '***' : value}`))
+  section(
+    'Inputs',
+    Object.entries(inputs).map(([name, value]) => `${name}: ${name === 'pipecat-api-token' ? '***' : value}`)
+  )
 
   const run = await runAction({
     ...inheritedEnvironment(),
@@ -71,10 +74,15 @@ try {
   })
 
   // The runner hides each value the action registered with ::add-mask::, and so do we.
-  const masked = [...run.log.matchAll(/^::add-mask::(.*)$/gm)].map((m) => m[1].trim()).filter(Boolean)
+  const masked = [...run.log.matchAll(/^::add-mask::(.*)$/gm)].map(m => m[1].trim()).filter(Boolean)
   const hide = (/** @type {string} */ text) => revealLeaks(masked.reduce((out, value) => out.split(value).join('***'), text))
 
-  section('Action log', hide(run.log.replace(/^::add-mask::.*\r?\n?/gm, '')).trimEnd().split('\n'))
+  section(
+    'Action log',
+    hide(run.log.replace(/^::add-mask::.*\r?\n?/gm, ''))
+      .trimEnd()
+      .split('\n')
+  )
   section('Exit code', [run.timedOut ? `stopped after ${ACTION_TIMEOUT_MS / 1000} s without finishing` : String(run.code)])
   section(
     'Outputs',
@@ -100,15 +108,15 @@ function runAction(env) {
     const child = spawn(process.execPath, [actionPath], { cwd: workspace, env, stdio: ['ignore', 'pipe', 'pipe'] })
     // One log in arrival order, as the runner shows stdout and stderr together.
     let log = ''
-    child.stdout.on('data', (chunk) => (log += chunk))
-    child.stderr.on('data', (chunk) => (log += chunk))
+    child.stdout.on('data', chunk => (log += chunk))
+    child.stderr.on('data', chunk => (log += chunk))
     let timedOut = false
     const timer = setTimeout(() => {
       timedOut = true
       child.kill('SIGTERM')
     }, ACTION_TIMEOUT_MS)
     child.on('error', reject)
-    child.on('close', (code) => {
+    child.on('close', code => {
       clearTimeout(timer)
       resolve({ log, code, timedOut })
     })
@@ -120,11 +128,7 @@ function runAction(env) {
  * the demo talks to the emulators only.
  */
 function inheritedEnvironment() {
-  return Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([name]) => !/^(AWS_|INPUT_|GITHUB_|RUNNER_|ACTIONS_)/.test(name) && !/_proxy$/i.test(name)
-    )
-  )
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(AWS_|INPUT_|GITHUB_|RUNNER_|ACTIONS_)/.test(name) && !/_proxy$/i.test(name)))
 }
 
 /**
@@ -184,12 +188,12 @@ function storedSets() {
     }
   }
   if (lines.length === 0) lines.push('(no secret set)')
-  for (const request of pipecat.requests.filter((r) => r.method === 'PUT')) {
+  for (const request of pipecat.requests.filter(r => r.method === 'PUT')) {
     const body = request.body
     const keys = typeof body === 'object' && body !== null ? Object.keys(body).join(', ') : '(not a JSON object)'
     lines.push(`PUT ${request.path} with keys: ${keys}`)
   }
-  const lists = pipecat.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/v1/secrets')).length
+  const lists = pipecat.requests.filter(r => r.method === 'GET' && r.path.startsWith('/v1/secrets')).length
   lines.push(`status reads: ${lists}, ECR token requests: ${ecr.requests.length}`)
   return lines
 }

@@ -23,7 +23,9 @@ export async function nccBuild(entry, out, { license } = {}) {
     moduleCondition.restore()
   }
   if (!moduleCondition.changed().includes('@smithy/core')) {
-    throw new Error('bundle: ncc no longer reads package.json with fs.readFile, so the AWS SDK would be bundled from its CommonJS build; update scripts/module-condition.js')
+    throw new Error(
+      'bundle: ncc no longer reads package.json with fs.readFile, so the AWS SDK would be bundled from its CommonJS build; update scripts/module-condition.js'
+    )
   }
   const { code, map, assets } = built
   rmSync(out, { recursive: true, force: true })

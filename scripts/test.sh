@@ -5,8 +5,9 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$1"; }
 
-step "lint"
+step "lint (eslint, with type-aware rules) and format (prettier)"
 npx eslint .
+npx prettier --check . >/dev/null || { npx prettier --list-different .; echo "These files are not formatted: run npm run format." >&2; exit 1; }
 
 step "typecheck"
 npx tsc --noEmit -p tsconfig.test.json

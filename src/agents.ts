@@ -31,7 +31,6 @@ export interface AgentCheck {
   concurrency?: number
 }
 
-
 /** A value of the expected shape that holds no known secret: a token can look like an image tag. */
 function clean(value: unknown, shape: RegExp, maxLength?: number): string | undefined {
   const checked = shaped(value, shape, maxLength)
@@ -73,7 +72,9 @@ function readBody(answer: HttpResponse, what: string): unknown {
   const body = parseJson(answer.body)
   if (body === NOT_JSON) {
     const type = untrusted(answer.headers['content-type'] || 'no content type', 60)
-    throw new Gap(`${SERVICE} answered ${what} with a body that is not JSON (${type}): a proxy or a wrong pipecat-api-url may be in the way; check pipecat-api-url.`)
+    throw new Gap(
+      `${SERVICE} answered ${what} with a body that is not JSON (${type}): a proxy or a wrong pipecat-api-url may be in the way; check pipecat-api-url.`
+    )
   }
   return body
 }
@@ -84,7 +85,9 @@ async function listAgentNames(api: PipecatApi, gaps: string[]): Promise<string[]
   if (answer.status !== 200) throw failure(answer, 'the agent list', `${api.apiUrl}/v1/agents`)
   const body = readBody(answer, 'the agent list')
   if (!isObject(body) || !Array.isArray(body.services)) {
-    throw new Gap(`${SERVICE} answered the agent list without a "services" list (${untrusted(body, 80)}): check pipecat-api-url points at the Pipecat Cloud API.`)
+    throw new Gap(
+      `${SERVICE} answered the agent list without a "services" list (${untrusted(body, 80)}): check pipecat-api-url points at the Pipecat Cloud API.`
+    )
   }
   const names = new Set<string>()
   const odd: string[] = []
@@ -94,7 +97,9 @@ async function listAgentNames(api: PipecatApi, gaps: string[]): Promise<string[]
     else if (item.deletedAt === undefined || item.deletedAt === null) names.add(name)
   }
   if (odd.length > 0) {
-    gaps.push(`${SERVICE} listed ${odd.length} agent${odd.length === 1 ? '' : 's'} without a valid name (${odd.slice(0, 3).join(', ')}), not inspected; report it to Pipecat Cloud support if it persists.`)
+    gaps.push(
+      `${SERVICE} listed ${odd.length} agent${odd.length === 1 ? '' : 's'} without a valid name (${odd.slice(0, 3).join(', ')}), not inspected; report it to Pipecat Cloud support if it persists.`
+    )
   }
   return [...names].sort()
 }
@@ -145,7 +150,12 @@ export function readAgent(name: string, body: unknown, check: AgentCheck): Inspe
   const ready = field('ready', body.ready, value => (typeof value === 'boolean' ? value : undefined))
   const state = field('state', healthFields.state, value => clean(value, SHAPES.agentState) as AgentUse['state'] | undefined, true)
   const reason = field('reason', healthFields.reason, value => clean(value, SHAPES.agentReason), true)
-  const restarts = field('restartCount', healthFields.restartCount, value => (Number.isSafeInteger(value) && (value as number) >= 0 ? (value as number) : undefined), true)
+  const restarts = field(
+    'restartCount',
+    healthFields.restartCount,
+    value => (Number.isSafeInteger(value) && (value as number) >= 0 ? (value as number) : undefined),
+    true
+  )
 
   const problems: AgentProblem[] = []
   if (region !== null && check.secretRegion !== undefined && region !== check.secretRegion) problems.push('other-region')
@@ -229,7 +239,9 @@ async function inspect(check: AgentCheck, report: AgentsReport): Promise<AgentsR
   report.agents = results.filter((use): use is AgentUse => use !== undefined)
   if (stopped) gaps.push(`${notRead} agent${notRead === 1 ? '' : 's'} not read: ${stopped}`)
   if (odd.length > 0) {
-    gaps.push(`${SERVICE} answered odd fields, shown as unknown (${odd.slice(0, 3).join('; ')}${odd.length > 3 ? '; …' : ''}): report it to Pipecat Cloud support if it persists.`)
+    gaps.push(
+      `${SERVICE} answered odd fields, shown as unknown (${odd.slice(0, 3).join('; ')}${odd.length > 3 ? '; …' : ''}): report it to Pipecat Cloud support if it persists.`
+    )
   }
   report.complete = gaps.length === 0
   return report
@@ -270,7 +282,9 @@ export async function checkAgents(inputs: Inputs, report: Report, http: HttpClie
     registryHost: inputs.registryHost
   })
   const using = found.agents.length
-  log.info(`${using} of ${found.inspected} inspected agent${found.inspected === 1 ? '' : 's'} pull with ${inputs.secretName}${found.skipped ? `; ${found.skipped} not inspected (limit ${found.limit})` : ''}.`)
+  log.info(
+    `${using} of ${found.inspected} inspected agent${found.inspected === 1 ? '' : 's'} pull with ${inputs.secretName}${found.skipped ? `; ${found.skipped} not inspected (limit ${found.limit})` : ''}.`
+  )
   agentWarnings(found, inputs.registryHost).forEach(warning => log.warning(warning))
   return found
 }
@@ -280,7 +294,10 @@ export function assertAgentsHealthy(inputs: Inputs, report: AgentsReport | undef
   if (!inputs.failOnUnhealthyAgents || !report) return
   const unhealthy = report.agents.filter(agent => agent.problems.length > 0)
   if (unhealthy.length === 0) return
-  const list = unhealthy.slice(0, 5).map(agent => `${agent.name}: ${agent.problems.join(', ')}`).join('; ')
+  const list = unhealthy
+    .slice(0, 5)
+    .map(agent => `${agent.name}: ${agent.problems.join(', ')}`)
+    .join('; ')
   const done = inputs.dryRun ? 'was checked (dry run)' : 'was refreshed'
   throw new ActionError(
     `Secret set ${inputs.secretName} ${done}, but ${unhealthy.length} agent${unhealthy.length === 1 ? '' : 's'} using it cannot pull or are not ready (${list}${unhealthy.length > 5 ? '; …' : ''}): fix them as the warnings say, or set fail-on-unhealthy-agents: false.`

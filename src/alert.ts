@@ -111,11 +111,7 @@ export async function reportFailure(target: AlertTarget, failure: Failure, now: 
   return { action: 'opened', issueNumber: created.data.number }
 }
 
-export async function reportRecovery(
-  target: AlertTarget,
-  recovery: { expiresAt: Date; registry: string },
-  now: Date = new Date()
-): Promise<AlertResult> {
+export async function reportRecovery(target: AlertTarget, recovery: { expiresAt: Date; registry: string }, now: Date = new Date()): Promise<AlertResult> {
   const { github, repo, title, context } = connect(target)
   // A healthy run with nothing open writes nothing: no noise, no API writes.
   const open = await attempt('list open issues', context, () => findAlertIssues(github, repo, title, 'open'))
@@ -124,9 +120,7 @@ export async function reportRecovery(
   const body = recoveryComment(target.secretName, recovery, target.runUrl, now)
   // Closes every match, in case a person opened a duplicate by hand.
   for (const issue of open) {
-    await attempt('comment on an issue', context, () =>
-      github.rest.issues.createComment({ ...repo, issue_number: issue.number, body })
-    )
+    await attempt('comment on an issue', context, () => github.rest.issues.createComment({ ...repo, issue_number: issue.number, body }))
     await attempt('close an issue', context, () =>
       github.rest.issues.update({ ...repo, issue_number: issue.number, state: 'closed', state_reason: 'completed' })
     )
@@ -163,7 +157,7 @@ async function findAlertIssues(github: GitHub, repo: Repo, title: string, state:
     per_page: 100
   })
   // The issues endpoint also lists pull requests, and other secrets share the label.
-  return issues.filter((issue) => !issue.pull_request && issue.title === title)
+  return issues.filter(issue => !issue.pull_request && issue.title === title)
 }
 
 /** The login this token writes as (see GITHUB_TOKEN_AUTHOR); undefined when GitHub would not say, so nothing is trusted. */
@@ -187,10 +181,10 @@ async function lastRecordedExpiry(github: GitHub, repo: Repo, title: string): Pr
     direction: 'desc',
     per_page: 30
   })
-  const latest = closed.find((issue) => !issue.pull_request && issue.title === title)
+  const latest = closed.find(issue => !issue.pull_request && issue.title === title)
   if (!latest) return undefined
   const comments = await github.paginate(github.rest.issues.listComments, { ...repo, issue_number: latest.number, per_page: 100 })
-  const marked = comments.filter((comment) => typeof comment.body === 'string' && EXPIRY_PATTERN.test(comment.body))
+  const marked = comments.filter(comment => typeof comment.body === 'string' && EXPIRY_PATTERN.test(comment.body))
   if (marked.length === 0) return undefined
   const self = await ownLogin(github)
   if (!self) return undefined
@@ -318,9 +312,7 @@ function expiryStatement(failure: Failure, known: { recorded?: Date; lastRun: La
 }
 
 function failureComment(failure: Failure, message: string, runUrl: string, expiry: string): string {
-  return capped(
-    [`The refresh failed again: ${runUrl}`, '', whatHappened(failure), '', fenced(message), '', `**Stored secret expires:** ${expiry}`].join('\n')
-  )
+  return capped([`The refresh failed again: ${runUrl}`, '', whatHappened(failure), '', fenced(message), '', `**Stored secret expires:** ${expiry}`].join('\n'))
 }
 
 function recoveryComment(secretName: string, recovery: { expiresAt: Date; registry: string }, runUrl: string, now: Date): string {
@@ -342,7 +334,7 @@ function capped(body: string): string {
 
 /** A code fence longer than any run of tildes in the text, so an error cannot break out of it. */
 function fenced(text: string): string {
-  const longest = Math.max(0, ...(text.match(/~+/g) ?? []).map((run) => run.length))
+  const longest = Math.max(0, ...(text.match(/~+/g) ?? []).map(run => run.length))
   const fence = '~'.repeat(Math.max(3, longest + 1))
   return `${fence}text\n${text}\n${fence}`
 }
@@ -375,9 +367,7 @@ function explain(error: unknown, doing: string, { target, api }: Context): Actio
     return new ActionError(`GitHub's API rate limit stopped the alert issue (403 ${said}): the next run tries again.`)
   }
   if (status === 403) {
-    return new ActionError(
-      `GitHub did not let this job ${doing} in ${where} (403 ${said}): add \`issues: write\` to the job's \`permissions\`.`
-    )
+    return new ActionError(`GitHub did not let this job ${doing} in ${where} (403 ${said}): add \`issues: write\` to the job's \`permissions\`.`)
   }
   if (status === 404) {
     return new ActionError(
@@ -385,14 +375,12 @@ function explain(error: unknown, doing: string, { target, api }: Context): Actio
     )
   }
   if (status === 410) {
-    return new ActionError(
-      `Issues are turned off in ${where} (410): turn them on under Settings > General > Features, or set \`alert-issue: false\`.`
-    )
+    return new ActionError(`Issues are turned off in ${where} (410): turn them on under Settings > General > Features, or set \`alert-issue: false\`.`)
   }
   return new ActionError(`GitHub answered ${status} when asked to ${doing} in ${where} (${said}): the next run tries again.`)
 }
 
 function isAlreadyExists(error: unknown): boolean {
   const { status, response } = error as { status?: number; response?: { data?: { errors?: { code?: string }[] } } }
-  return status === 422 && (response?.data?.errors ?? []).some((e) => e.code === 'already_exists')
+  return status === 422 && (response?.data?.errors ?? []).some(e => e.code === 'already_exists')
 }

@@ -176,13 +176,13 @@ function planUpdate(existing: string, before: TomlTable, wanted: Wanted, path: s
   const newTopLevel: string[] = []
   const newScaling: string[] = []
 
-  const pairs = (where: (s: Statement) => boolean) => statements.filter((s) => s.key.length > 0 && where(s))
-  const find = (key: string) => pairs((s) => samePath([...s.table, ...s.key], key.split('.')))[0]
+  const pairs = (where: (s: Statement) => boolean) => statements.filter(s => s.key.length > 0 && where(s))
+  const find = (key: string) => pairs(s => samePath([...s.table, ...s.key], key.split('.')))[0]
   const replace = (start: number, end: number, text: string) => edits.push({ start, end, text })
   const insert = (at: number, lines: string[], indent = '') => {
     // Only the end of a file can lack a final line ending, and it needs one before anything goes after it.
-    const lead = at > firstLineStart && existing[at - 1] !== '\n' && !edits.some((e) => e.start === at && e.end === at) ? eol : ''
-    replace(at, at, lead + lines.map((line) => indent + line + eol).join(''))
+    const lead = at > firstLineStart && existing[at - 1] !== '\n' && !edits.some(e => e.start === at && e.end === at) ? eol : ''
+    replace(at, at, lead + lines.map(line => indent + line + eol).join(''))
   }
   const indentOf = (s: Statement) => /[ \t]*$/.exec(existing.slice(s.start, s.keyStart))?.[0] ?? '' // not a byte-order mark
   const refuseInlineScaling = () => {
@@ -227,23 +227,27 @@ function planUpdate(existing: string, before: TomlTable, wanted: Wanted, path: s
   for (const [key, value] of pending) if (key.startsWith('scaling.')) setKey(key, value)
 
   if (newTopLevel.length > 0) {
-    const lastTopLevel = pairs((s) => s.table.length === 0).at(-1)
-    const firstHeader = statements.find((s) => s.key.length === 0)
+    const lastTopLevel = pairs(s => s.table.length === 0).at(-1)
+    const firstHeader = statements.find(s => s.key.length === 0)
     if (lastTopLevel) insert(lastTopLevel.end, newTopLevel, indentOf(lastTopLevel))
     else if (firstHeader) insert(firstHeader.start, [...newTopLevel, ''])
     else insert(existing.length, newTopLevel)
   }
-  const scalingHeader = statements.find((s) => s.key.length === 0 && samePath(s.table, ['scaling']))
-  const lastDotted = pairs((s) => s.table.length === 0 && s.key[0] === 'scaling').at(-1)
+  const scalingHeader = statements.find(s => s.key.length === 0 && samePath(s.table, ['scaling']))
+  const lastDotted = pairs(s => s.table.length === 0 && s.key[0] === 'scaling').at(-1)
   if (newScaling.length > 0 && scalingHeader) {
-    const anchor = pairs((s) => samePath(s.table, ['scaling'])).at(-1) ?? scalingHeader
+    const anchor = pairs(s => samePath(s.table, ['scaling'])).at(-1) ?? scalingHeader
     insert(anchor.end, newScaling, indentOf(anchor))
   } else if (newScaling.length > 0 && lastDotted) {
-    insert(lastDotted.end, newScaling.map((line) => `scaling.${line}`), indentOf(lastDotted))
+    insert(
+      lastDotted.end,
+      newScaling.map(line => `scaling.${line}`),
+      indentOf(lastDotted)
+    )
   }
   let text = applyEdits(existing, edits)
   if (newScaling.length > 0 && !scalingHeader && !lastDotted) {
-    text += blankLineBefore(text, eol) + ['[scaling]', ...newScaling].map((line) => line + eol).join('')
+    text += blankLineBefore(text, eol) + ['[scaling]', ...newScaling].map(line => line + eol).join('')
   }
   return { text, changes, notices }
 }

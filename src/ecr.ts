@@ -26,7 +26,7 @@ function sdkRequestHandler(http: HttpClient, runLimitSeconds = 0): SdkRequestHan
       for (const [key, value] of Object.entries(request.query ?? {})) {
         for (const item of Array.isArray(value) ? value : [value]) query.append(key, item ?? '')
       }
-      const search = query.size ? `?${query}` : ''
+      const search = query.size ? `?${query.toString()}` : ''
       const url = `${request.protocol}//${request.hostname}${request.port ? `:${request.port}` : ''}${request.path}${search}`
       const { host: _host, ...headers } = request.headers
       try {
@@ -104,12 +104,12 @@ export function explainEcrError(error: unknown, region: string): ActionError {
       return serverFault(name, region)
     case 'TimeoutError':
     case 'NetworkError':
-      return new ActionError(
-        `Could not reach ECR in ${region} (${message}): check the runner's network and its HTTPS_PROXY / NO_PROXY settings, then rerun.`
-      )
+      return new ActionError(`Could not reach ECR in ${region} (${message}): check the runner's network and its HTTPS_PROXY / NO_PROXY settings, then rerun.`)
   }
   if (((error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode ?? 0) >= 500) return serverFault(name, region)
-  return new ActionError(`ECR GetAuthorizationToken failed in ${region} (${untrusted(name, 60)}: ${message}): check aws-region and the role's ECR permissions (${SETUP}).`)
+  return new ActionError(
+    `ECR GetAuthorizationToken failed in ${region} (${untrusted(name, 60)}: ${message}): check aws-region and the role's ECR permissions (${SETUP}).`
+  )
 }
 
 /**
@@ -147,7 +147,9 @@ export async function getEcrToken(region: string, http: HttpClient, options: Ecr
     )
   }
   if (!authorizationToken) {
-    throw new ActionError(`ECR answered GetAuthorizationToken in ${region} without a token: rerun; if it persists, check the AWS service health for ECR in ${region}.`)
+    throw new ActionError(
+      `ECR answered GetAuthorizationToken in ${region} without a token: rerun; if it persists, check the AWS service health for ECR in ${region}.`
+    )
   }
   log.protect(authorizationToken)
   const decoded = Buffer.from(authorizationToken, 'base64').toString('utf8')

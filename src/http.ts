@@ -90,8 +90,7 @@ export class AnswerTooLargeError extends Error {
   override name = 'AnswerTooLargeError'
 }
 
-export const isRetryableStatus = (status: number): boolean =>
-  status === 408 || status === 409 || status === 425 || status === 429 || status >= 500
+export const isRetryableStatus = (status: number): boolean => status === 408 || status === 409 || status === 425 || status === 429 || status >= 500
 
 /** Seconds or an HTTP date, as RFC 9110 allows; undefined when absent or unreadable. */
 export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
@@ -146,7 +145,7 @@ export function preconnect(url: string, proxy: ProxySettings = {}): void {
   const hostname = target.hostname.replace(/^\[|\]$/g, '')
   const socket = new Promise<Socket>((resolve, reject) => {
     const opening = directConnector!({ hostname, host: target.host, protocol: target.protocol, port: target.port, servername: '' }, (error, socket) =>
-      error ? reject(error) : resolve(socket as Socket)
+      error ? reject(error) : resolve(socket)
     ) as unknown as Socket | undefined
     // undici's connector returns the socket it opens (its types say void). Until a request takes it,
     // it must not keep a run that ended early (a failure before the PUT) from exiting.
@@ -159,11 +158,11 @@ export function preconnect(url: string, proxy: ProxySettings = {}): void {
 export function createProxyDispatcher(proxy: ProxySettings = {}, connectionsPerHost = 1, timeoutMs = 30_000): Dispatcher {
   // undici flags this agent as experimental with a process warning that would read like a fault
   // in every run's log; the settings we pass are explicit, so the warning tells the user nothing.
-  const emitWarning = process.emitWarning
-  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+  const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void
+  process.emitWarning = (warning: string | Error, ...rest: unknown[]) => {
     const code = typeof rest[0] === 'object' && rest[0] !== null ? (rest[0] as { code?: string }).code : undefined
-    if (code !== 'UNDICI-EHPA') (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest)
-  }) as typeof process.emitWarning
+    if (code !== 'UNDICI-EHPA') emitWarning(warning, ...rest)
+  }
   try {
     return new EnvHttpProxyAgent({
       httpProxy: proxy.httpProxy ?? '',
@@ -215,9 +214,9 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
         signal.removeEventListener('abort', onAbort)
         resolve(value)
       },
-      (error: unknown) => {
+      (error: Error) => {
         signal.removeEventListener('abort', onAbort)
-        reject(error as Error)
+        reject(error)
       }
     )
   })

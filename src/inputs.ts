@@ -121,7 +121,9 @@ function readAwsRegion(env: Env): string {
       ? [env.AWS_REGION, 'AWS_REGION (set by aws-actions/configure-aws-credentials)']
       : [env.AWS_DEFAULT_REGION ?? '', 'AWS_DEFAULT_REGION']
   if (raw === '') {
-    fail('Input aws-region is not set and neither is AWS_REGION: set aws-region, or run aws-actions/configure-aws-credentials with aws-region before this step.')
+    fail(
+      'Input aws-region is not set and neither is AWS_REGION: set aws-region, or run aws-actions/configure-aws-credentials with aws-region before this step.'
+    )
   }
   if (!AWS_REGION.test(raw)) {
     fail(
@@ -270,7 +272,9 @@ export function readInputs(env: Env = process.env): Inputs {
   if (!apiToken) fail('Input pipecat-api-token is empty: pass your Pipecat Cloud Private API key from a secret, e.g. ${{ secrets.PIPECAT_API_KEY }}.')
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0020\u007f-\u009f]/.test(apiToken)) {
-    fail('Input pipecat-api-token holds a space, line break or control character, which no API key has: copy the Private API key again into the repository secret, without extra lines.')
+    fail(
+      'Input pipecat-api-token holds a space, line break or control character, which no API key has: copy the Private API key again into the repository secret, without extra lines.'
+    )
   }
   const pipecatRegion = input(env, 'pipecat-region') || undefined
   if (pipecatRegion !== undefined && !PIPECAT_REGION.test(pipecatRegion)) {

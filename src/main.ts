@@ -155,10 +155,15 @@ export async function run(inputs: Inputs): Promise<void> {
   log.protect(inputs.apiToken)
   if (inputs.alert) log.protect(inputs.alert.token)
   inputs.environmentSecrets.forEach(log.protect)
-  const watchdog = setTimeout(() => {
-    log.fail(`The run did not end within its time limit (${runTimeLimitMs(inputs) / 1000}s: 60s + 6 x request-timeout + wait-timeout): rerun; if it persists, report it with this log.`)
-    process.exit(1)
-  }, runTimeLimitMs(inputs) + WATCHDOG_GRACE_MS)
+  const watchdog = setTimeout(
+    () => {
+      log.fail(
+        `The run did not end within its time limit (${runTimeLimitMs(inputs) / 1000}s: 60s + 6 x request-timeout + wait-timeout): rerun; if it persists, report it with this log.`
+      )
+      process.exit(1)
+    },
+    runTimeLimitMs(inputs) + WATCHDOG_GRACE_MS
+  )
   watchdog.unref()
   const report = startReport(inputs)
   // One client for the whole run, so each host's connection is reused, and one limit for all it does.

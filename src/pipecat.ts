@@ -168,11 +168,10 @@ async function findSecretSet(api: PipecatApi, secretName: string): Promise<Secre
   if (answer.status < 200 || answer.status > 299) throw explainPipecatError(answer, { secretName })
   const list = readObject(answer, 'the secret list')
   if (!Array.isArray(list.sets)) throw oddList(`${list.sets === undefined ? 'no' : 'a malformed'} "sets" list`)
-  const entry = list.sets.find(
-    (set: unknown) => typeof set === 'object' && set !== null && (set as { name?: unknown }).name === secretName
-  )
+  const sets: unknown[] = list.sets
+  const entry = sets.find(set => typeof set === 'object' && set !== null && (set as { name?: unknown }).name === secretName)
   if (entry === undefined) {
-    if (list.sets.some(set => typeof set !== 'object' || set === null || typeof (set as { name?: unknown }).name !== 'string')) {
+    if (sets.some(set => typeof set !== 'object' || set === null || typeof (set as { name?: unknown }).name !== 'string')) {
       throw oddList('entries that are not secret sets (an entry without a name)')
     }
     return undefined

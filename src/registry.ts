@@ -62,10 +62,7 @@ interface Manifest {
  * hands out. So a token that may read manifests but not download layers fails here, not in production.
  * Fails with an ActionError that names the cause and the fix.
  */
-export async function verifyImage(
-  http: HttpClient,
-  args: { registryUrl: string; image: ImageRef; authorizationToken: string }
-): Promise<ImageCheck> {
+export async function verifyImage(http: HttpClient, args: { registryUrl: string; image: ImageRef; authorizationToken: string }): Promise<ImageCheck> {
   // Registered here too, so no registry answer that echoes it can carry it into a message.
   trackSecret(args.authorizationToken)
   const { image } = args
@@ -290,8 +287,11 @@ function unexpectedStatus(image: ImageRef, answer: HttpResponse, what: string): 
     )
   }
   const detail = registryError(answer.body)
-  const fix = answer.status >= 500 || answer.status === 429 ? 'it is failing or limiting requests: rerun the workflow later' : 'check the image input, then rerun'
-  return new ActionError(`The registry ${image.registry} answered ${answer.status}${detail ? ` (${detail})` : ''} when asked for ${what} of ${image.full}; ${fix}.`)
+  const fix =
+    answer.status >= 500 || answer.status === 429 ? 'it is failing or limiting requests: rerun the workflow later' : 'check the image input, then rerun'
+  return new ActionError(
+    `The registry ${image.registry} answered ${answer.status}${detail ? ` (${detail})` : ''} when asked for ${what} of ${image.full}; ${fix}.`
+  )
 }
 
 function notArm64(image: ImageRef, found: string[]): ActionError {
@@ -345,12 +345,9 @@ function readPlatform(value: unknown): Platform {
 
 /** containerd's normalisation for an arm64 host: aarch64 is arm64, and v8 is the variant it assumes. */
 const isArm64 = (platform: Platform): boolean =>
-  platform.os === 'linux' &&
-  (platform.architecture === 'arm64' || platform.architecture === 'aarch64') &&
-  [undefined, 'v8', '8'].includes(platform.variant)
+  platform.os === 'linux' && (platform.architecture === 'arm64' || platform.architecture === 'aarch64') && [undefined, 'v8', '8'].includes(platform.variant)
 
-const platformName = (platform: Platform): string =>
-  [platform.os ?? 'unknown', platform.architecture ?? 'unknown', platform.variant].filter(Boolean).join('/')
+const platformName = (platform: Platform): string => [platform.os ?? 'unknown', platform.architecture ?? 'unknown', platform.variant].filter(Boolean).join('/')
 
 const digestOf = (body: Buffer, algorithm: 'sha256' | 'sha512'): string => `${algorithm}:${createHash(algorithm).update(body).digest('hex')}`
 const isRedirect = (status: number): boolean => [301, 302, 303, 307, 308].includes(status)

@@ -124,12 +124,14 @@ export async function writeSummary(report: Report, now: Date = new Date()): Prom
     ['Image check', imageRow(report)],
     ['Platforms', report.platforms ? report.platforms.join(', ') || 'none' : undefined]
   ]
-  const table = rows
-    .filter((row): row is [string, string] => row[1] !== undefined)
-    .map(([item, value]) => [escapeHtml(item), escapeHtml(value)])
-  core.summary
-    .addHeading(heading(report), 3)
-    .addTable([[{ data: 'Item', header: true }, { data: 'Value', header: true }], ...table])
+  const table = rows.filter((row): row is [string, string] => row[1] !== undefined).map(([item, value]) => [escapeHtml(item), escapeHtml(value)])
+  core.summary.addHeading(heading(report), 3).addTable([
+    [
+      { data: 'Item', header: true },
+      { data: 'Value', header: true }
+    ],
+    ...table
+  ])
   if (report.failure) {
     core.summary
       .addRaw(`<p><strong>Error:</strong> ${escapeHtml(report.failure)}</p>`, true)

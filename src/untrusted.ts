@@ -124,9 +124,10 @@ export function untrusted(value: unknown, max = 200): string {
   else if (value === undefined) text = 'nothing'
   else {
     try {
-      text = JSON.stringify(value) ?? String(value)
+      // JSON.stringify gives undefined for a function or a symbol, and throws on a cycle or a bigint.
+      text = JSON.stringify(value) ?? typeof value
     } catch {
-      text = String(value)
+      text = typeof value === 'bigint' ? value.toString() : typeof value
     }
   }
   // Redacted before and after the cut: the cut must not turn a whole secret into an unrecognised prefix.

@@ -38,7 +38,11 @@ const secrets = () => secretsOf(ecr, pipecat)
 const registry = () => `${ecr.accountId}.dkr.ecr.${ecr.region}.amazonaws.com`
 const image = () => `${registry()}/voice-agent:1.4`
 const agentRequests = () => pipecat.requests.filter(r => r.path.startsWith('/v1/agents'))
-const warnings = (run: ActionRun) => run.stdout.split('\n').filter(line => line.startsWith('::warning::')).map(line => line.slice('::warning::'.length))
+const warnings = (run: ActionRun) =>
+  run.stdout
+    .split('\n')
+    .filter(line => line.startsWith('::warning::'))
+    .map(line => line.slice('::warning::'.length))
 const agentsOutput = (run: ActionRun) => JSON.parse(run.outputs.agents)
 
 /** The refresh itself went through: stored, and ready. */
@@ -73,7 +77,17 @@ describe('check-agents', () => {
     const run = await runAction(options({}, { GITHUB_EVENT_NAME: 'schedule' }))
 
     expectRefreshed(run)
-    const row = (name: string, fields: Record<string, unknown>) => ({ name, region: 'us-west', image: image(), ready: true, state: 'running', reason: null, restarts: 0, problems: [], ...fields })
+    const row = (name: string, fields: Record<string, unknown>) => ({
+      name,
+      region: 'us-west',
+      image: image(),
+      ready: true,
+      state: 'running',
+      reason: null,
+      restarts: 0,
+      problems: [],
+      ...fields
+    })
     expect(agentsOutput(run)).toEqual({
       secretName: SECRET_NAME,
       complete: true,
@@ -98,10 +112,16 @@ describe('check-agents', () => {
     expect(run.summary).toContain(`<h4>Agents pulling with ${SECRET_NAME}</h4>`)
     expect(run.summary).toContain('<tr><th>Agent</th><th>Region</th><th>Image</th><th>Ready</th><th>State</th><th>Restarts</th><th>Problems</th></tr>')
     expect(run.summary).toContain(`<tr><td>healthy-bot</td><td>us-west</td><td>${image()}</td><td>yes</td><td>running</td><td>0</td><td>none</td></tr>`)
-    expect(run.summary).toContain(`<tr><td>eu-bot</td><td>eu-central</td><td>${image()}</td><td>yes</td><td>running</td><td>0</td><td>other region: cannot pull</td></tr>`)
-    expect(run.summary).toContain(`<tr><td>stuck-bot</td><td>us-west</td><td>${image()}</td><td>no</td><td>waiting (ImagePullBackOff)</td><td>5</td><td>not ready</td></tr>`)
+    expect(run.summary).toContain(
+      `<tr><td>eu-bot</td><td>eu-central</td><td>${image()}</td><td>yes</td><td>running</td><td>0</td><td>other region: cannot pull</td></tr>`
+    )
+    expect(run.summary).toContain(
+      `<tr><td>stuck-bot</td><td>us-west</td><td>${image()}</td><td>no</td><td>waiting (ImagePullBackOff)</td><td>5</td><td>not ready</td></tr>`
+    )
     expect(run.summary).not.toContain('other-set-bot')
-    expect(run.summary).toContain('Inspected 50 of 56 agents. 6 not inspected (limit 50): zz-filler-45, zz-filler-46, zz-filler-47, zz-filler-48, zz-filler-49, zz-filler-50.')
+    expect(run.summary).toContain(
+      'Inspected 50 of 56 agents. 6 not inspected (limit 50): zz-filler-45, zz-filler-46, zz-filler-47, zz-filler-48, zz-filler-49, zz-filler-50.'
+    )
     expect(run.summary).not.toContain('Incomplete report')
 
     // The agents are read after the secret is stored: one list, then one read per inspected agent, never a write.

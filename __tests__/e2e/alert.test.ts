@@ -126,7 +126,14 @@ describe('what the alert issue says, and what it trusts', () => {
   test('the first alert estimates the expiry from the last successful run of the same workflow', async () => {
     const started = new Date(Date.now() - 2 * 3600_000)
     const thisRun = runId + 1
-    github.addRun({ id: thisRun, workflow_id: 42, repository: 'acme/agents', status: 'in_progress', conclusion: null, run_started_at: new Date().toISOString() })
+    github.addRun({
+      id: thisRun,
+      workflow_id: 42,
+      repository: 'acme/agents',
+      status: 'in_progress',
+      conclusion: null,
+      run_started_at: new Date().toISOString()
+    })
     github.addRun({ id: 77, workflow_id: 42, repository: 'acme/agents', run_started_at: started.toISOString() })
 
     const failed = await run({ 'pipecat-api-token': 'revoked-key' })
@@ -134,9 +141,13 @@ describe('what the alert issue says, and what it trusts', () => {
     expect(failed.code).toBe(1)
     const estimate = new Date(started.getTime() + 12 * 3600_000).toISOString()
     expect(github.issues[0].body).toMatch(
-      new RegExp(`\\*\\*Stored secret expires:\\*\\* ${estimate.replace(/\./g, '\\.')} \\(in (9 h 59 m|10 h)\\) at the earliest; the next refresh must succeed before then\\.`)
+      new RegExp(
+        `\\*\\*Stored secret expires:\\*\\* ${estimate.replace(/\./g, '\\.')} \\(in (9 h 59 m|10 h)\\) at the earliest; the next refresh must succeed before then\\.`
+      )
     )
-    expect(github.issues[0].body).toContain('12 hours after the last successful run of this workflow started (https://github.com/acme/agents/actions/runs/77, 2 h ago)')
+    expect(github.issues[0].body).toContain(
+      '12 hours after the last successful run of this workflow started (https://github.com/acme/agents/actions/runs/77, 2 h ago)'
+    )
     expect(github.requests.map((r: { path: string }) => r.path)).toEqual(
       expect.arrayContaining([`/repos/acme/agents/actions/runs/${thisRun}`, '/repos/acme/agents/actions/workflows/42/runs'])
     )

@@ -48,8 +48,18 @@ const WAIT_RANGE = /use a whole number from 1 to 3600 seconds/
 const BOOLEAN = /not a boolean: use true or false/
 
 const rows: Row[] = [
-  { input: 'aws-account-id', case: '11 digits', inputs: { 'aws-account-id': '12345678901' }, says: /11 digits instead of 12: .*quote it \(aws-account-id: '012345678901'\)/ },
-  { input: 'aws-account-id', case: '10 digits (two leading zeros dropped)', inputs: { 'aws-account-id': '1234567890' }, says: /10 digits instead of 12: .*quote it \(aws-account-id: '001234567890'\)/ },
+  {
+    input: 'aws-account-id',
+    case: '11 digits',
+    inputs: { 'aws-account-id': '12345678901' },
+    says: /11 digits instead of 12: .*quote it \(aws-account-id: '012345678901'\)/
+  },
+  {
+    input: 'aws-account-id',
+    case: '10 digits (two leading zeros dropped)',
+    inputs: { 'aws-account-id': '1234567890' },
+    says: /10 digits instead of 12: .*quote it \(aws-account-id: '001234567890'\)/
+  },
   { input: 'aws-account-id', case: '13 digits', inputs: { 'aws-account-id': '1234567890123' }, says: TWELVE_DIGITS },
   { input: 'aws-account-id', case: 'with a letter', inputs: { 'aws-account-id': '12345678901a' }, says: TWELVE_DIGITS },
   { input: 'aws-account-id', case: 'with dashes, as the console shows it', inputs: { 'aws-account-id': '1234-5678-9012' }, says: TWELVE_DIGITS },
@@ -57,9 +67,20 @@ const rows: Row[] = [
 
   { input: 'aws-region', case: 'upper case', inputs: { 'aws-region': 'US-EAST-1' }, says: REGION_CODE },
   { input: 'aws-region', case: 'without dashes', inputs: { 'aws-region': 'useast1' }, says: REGION_CODE },
-  { input: 'aws-region', case: 'empty, and no AWS_REGION', inputs: { 'aws-region': '' }, says: /not set and neither is AWS_REGION: set aws-region, or run aws-actions\/configure-aws-credentials/ },
+  {
+    input: 'aws-region',
+    case: 'empty, and no AWS_REGION',
+    inputs: { 'aws-region': '' },
+    says: /not set and neither is AWS_REGION: set aws-region, or run aws-actions\/configure-aws-credentials/
+  },
   // The value came from the environment, so the message must send the reader there, not to an input they never set.
-  { input: 'aws-region', case: 'empty, with a bad AWS_REGION', inputs: { 'aws-region': '' }, env: { AWS_REGION: 'useast1' }, says: /\bAWS_REGION\b.*"useast1"|"useast1".*\bAWS_REGION\b/ },
+  {
+    input: 'aws-region',
+    case: 'empty, with a bad AWS_REGION',
+    inputs: { 'aws-region': '' },
+    env: { AWS_REGION: 'useast1' },
+    says: /\bAWS_REGION\b.*"useast1"|"useast1".*\bAWS_REGION\b/
+  },
 
   { input: 'secret-name', case: 'upper case', inputs: { 'secret-name': 'My-Ecr-Credentials' }, says: SET_NAME_RULE },
   { input: 'secret-name', case: 'with _', inputs: { 'secret-name': 'my_ecr_credentials' }, says: SET_NAME_RULE },
@@ -87,14 +108,31 @@ const rows: Row[] = [
     says: /^The environment variable HTTPS_PROXY is not a proxy URL: set it to http:\/\/host:port/,
     secrets: [URL_PASSWORD]
   },
-  { input: 'https_proxy', case: 'a scheme the action cannot use', inputs: {}, env: { https_proxy: 'socks5://127.0.0.1:1080' }, says: /^The environment variable https_proxy is not a proxy URL/ },
-  { input: 'HTTP_PROXY', case: 'a host with a space in it', inputs: {}, env: { HTTP_PROXY: 'http://proxy host.example.test:3128' }, says: /^The environment variable HTTP_PROXY is not a proxy URL/ },
+  {
+    input: 'https_proxy',
+    case: 'a scheme the action cannot use',
+    inputs: {},
+    env: { https_proxy: 'socks5://127.0.0.1:1080' },
+    says: /^The environment variable https_proxy is not a proxy URL/
+  },
+  {
+    input: 'HTTP_PROXY',
+    case: 'a host with a space in it',
+    inputs: {},
+    env: { HTTP_PROXY: 'http://proxy host.example.test:3128' },
+    says: /^The environment variable HTTP_PROXY is not a proxy URL/
+  },
 
   { input: 'pipecat-region', case: 'upper case', inputs: { 'pipecat-region': 'US-WEST' }, says: /use a Pipecat Cloud region such as us-west/ },
   { input: 'pipecat-region', case: 'with _', inputs: { 'pipecat-region': 'us_west' }, says: /use a Pipecat Cloud region such as us-west/ },
 
   { input: 'pipecat-api-url', case: 'http to a public host', inputs: { 'pipecat-api-url': 'http://api.pipecat.daily.co' }, says: HTTPS_ONLY },
-  { input: 'pipecat-api-url', case: 'http to a host that only starts like localhost', inputs: { 'pipecat-api-url': 'http://localhost.example.com' }, says: HTTPS_ONLY },
+  {
+    input: 'pipecat-api-url',
+    case: 'http to a host that only starts like localhost',
+    inputs: { 'pipecat-api-url': 'http://localhost.example.com' },
+    says: HTTPS_ONLY
+  },
   { input: 'pipecat-api-url', case: 'ftp', inputs: { 'pipecat-api-url': 'ftp://api.pipecat.daily.co' }, says: HTTPS_ONLY },
   {
     input: 'pipecat-api-url',
@@ -103,10 +141,25 @@ const rows: Row[] = [
     says: /carries a user name or password: remove them/,
     secrets: [URL_PASSWORD]
   },
-  { input: 'pipecat-api-url', case: 'not a URL', inputs: { 'pipecat-api-url': 'api pipecat daily co' }, says: /not a URL: use https:\/\/api\.pipecat\.daily\.co/ },
-  { input: 'pipecat-api-url', case: 'with a query', inputs: { 'pipecat-api-url': 'https://api.pipecat.daily.co/?org=acme' }, says: /remove the query or fragment/ },
+  {
+    input: 'pipecat-api-url',
+    case: 'not a URL',
+    inputs: { 'pipecat-api-url': 'api pipecat daily co' },
+    says: /not a URL: use https:\/\/api\.pipecat\.daily\.co/
+  },
+  {
+    input: 'pipecat-api-url',
+    case: 'with a query',
+    inputs: { 'pipecat-api-url': 'https://api.pipecat.daily.co/?org=acme' },
+    says: /remove the query or fragment/
+  },
 
-  { input: 'registry', case: 'http to a public host', inputs: { registry: `http://${REGISTRY}` }, says: /http is allowed only for loopback test registries; use https/ },
+  {
+    input: 'registry',
+    case: 'http to a public host',
+    inputs: { registry: `http://${REGISTRY}` },
+    says: /http is allowed only for loopback test registries; use https/
+  },
   { input: 'registry', case: 'with a path', inputs: { registry: `${REGISTRY}/voice` }, says: /without a path/ },
   {
     input: 'registry',
@@ -139,26 +192,63 @@ const rows: Row[] = [
   { input: 'verify-image', case: 'true without image', inputs: { 'verify-image': 'true' }, says: /is true but image is empty: set image/ },
 
   { input: 'image', case: 'without a tag', inputs: { image: 'voice/agent' }, says: /has no tag or digest; add :<tag> or @sha256:<digest>/ },
-  { input: 'image', case: 'in another registry', inputs: { image: 'ghcr.io/acme/agent:1.0' }, says: /is in registry ghcr\.io, but the pull secret is for 123456789012\.dkr\.ecr/ },
+  {
+    input: 'image',
+    case: 'in another registry',
+    inputs: { image: 'ghcr.io/acme/agent:1.0' },
+    says: /is in registry ghcr\.io, but the pull secret is for 123456789012\.dkr\.ecr/
+  },
   { input: 'image', case: 'upper case', inputs: { image: 'Voice/Agent:1.0' }, says: /must be lowercase: "voice\/agent"/ },
   { input: 'image', case: 'with a scheme', inputs: { image: `https://${REGISTRY}/voice/agent:1.0` }, says: /starts with a URL scheme; drop it/ },
-  { input: 'image', case: 'with a short digest', inputs: { image: 'voice/agent@sha256:abc123' }, says: /write @sha256: followed by 64 lowercase hex characters/ },
+  {
+    input: 'image',
+    case: 'with a short digest',
+    inputs: { image: 'voice/agent@sha256:abc123' },
+    says: /write @sha256: followed by 64 lowercase hex characters/
+  },
   { input: 'image', case: 'with a bad tag', inputs: { image: 'voice/agent:-rc1' }, says: /the tag "-rc1" .* is not valid/ },
 
-  { input: 'min-agents', case: 'greater than max-agents', inputs: { 'min-agents': '5', 'max-agents': '2' }, says: /min-agents \(5\) is greater than max-agents \(2\): lower min-agents or raise max-agents/ },
+  {
+    input: 'min-agents',
+    case: 'greater than max-agents',
+    inputs: { 'min-agents': '5', 'max-agents': '2' },
+    says: /min-agents \(5\) is greater than max-agents \(2\): lower min-agents or raise max-agents/
+  },
   { input: 'min-agents', case: 'negative', inputs: { 'min-agents': '-1' }, says: /use a whole number from 0 to 1000/ },
   { input: 'min-agents', case: 'a fraction', inputs: { 'min-agents': '1.5' }, says: /use a whole number from 0 to 1000/ },
   { input: 'max-agents', case: 'zero', inputs: { 'max-agents': '0' }, says: /use a whole number from 1 to 1000/ },
   { input: 'max-agents', case: 'not a number', inputs: { 'max-agents': 'many' }, says: /use a whole number from 1 to 1000/ },
   { input: 'agent-name', case: 'with _ and upper case', inputs: { 'agent-name': 'Support_Bot' }, says: /use lowercase letters, digits and "-"/ },
-  { input: 'agent-name', case: 'set without config-file', inputs: { 'config-file': '', 'agent-name': 'support-bot' }, says: /is set but config-file is empty: set config-file/ },
-  { input: 'agent-name', case: 'missing for a config-file that does not exist yet', inputs: { 'config-file': 'deploy/pcc-deploy.toml' }, says: /does not exist yet.*set agent-name/ },
+  {
+    input: 'agent-name',
+    case: 'set without config-file',
+    inputs: { 'config-file': '', 'agent-name': 'support-bot' },
+    says: /is set but config-file is empty: set config-file/
+  },
+  {
+    input: 'agent-name',
+    case: 'missing for a config-file that does not exist yet',
+    inputs: { 'config-file': 'deploy/pcc-deploy.toml' },
+    says: /does not exist yet.*set agent-name/
+  },
   { input: 'secret-set', case: 'with _', inputs: { 'secret-set': 'agent_secrets' }, says: SET_NAME_RULE },
   { input: 'agent-profile', case: 'with a space', inputs: { 'agent-profile': 'agent 1x' }, says: /use a Pipecat Cloud profile name such as agent-1x/ },
 
   { input: 'config-file', case: 'a directory', inputs: {}, files: { 'pcc-deploy.toml': 'dir' }, says: /pcc-deploy\.toml is a directory; give a file path/ },
-  { input: 'config-file', case: 'not valid TOML', inputs: {}, files: { 'pcc-deploy.toml': 'agent_name = "bot"\nimage = \n' }, says: /pcc-deploy\.toml is not valid TOML \(line 2, .*fix the file/ },
-  { input: 'config-file', case: 'a key of the wrong type', inputs: {}, files: { 'pcc-deploy.toml': 'agent_name = "bot"\nimage = 5\n' }, says: /image in pcc-deploy\.toml is an integer, but the Pipecat Cloud CLI expects a string/ },
+  {
+    input: 'config-file',
+    case: 'not valid TOML',
+    inputs: {},
+    files: { 'pcc-deploy.toml': 'agent_name = "bot"\nimage = \n' },
+    says: /pcc-deploy\.toml is not valid TOML \(line 2, .*fix the file/
+  },
+  {
+    input: 'config-file',
+    case: 'a key of the wrong type',
+    inputs: {},
+    files: { 'pcc-deploy.toml': 'agent_name = "bot"\nimage = 5\n' },
+    says: /image in pcc-deploy\.toml is an integer, but the Pipecat Cloud CLI expects a string/
+  },
   {
     input: 'config-file',
     case: 'inline scaling the action would have to edit',
@@ -167,7 +257,12 @@ const rows: Row[] = [
     says: /inline table .*rewrite it as a \[scaling\] table/
   },
 
-  { input: 'github-token', case: 'empty with alert-issue', inputs: { 'alert-issue': 'true', 'github-token': '' }, says: /alert-issue is true but github-token is empty/ },
+  {
+    input: 'github-token',
+    case: 'empty with alert-issue',
+    inputs: { 'alert-issue': 'true', 'github-token': '' },
+    says: /alert-issue is true but github-token is empty/
+  },
   {
     input: 'alert-issue',
     case: 'outside a GitHub Actions run',
@@ -274,7 +369,16 @@ test.concurrent.each(rows)('$input: $case', async row => {
     const started = run.stdout.includes(`::add-mask::${token}`)
     expect(run.outputs).toEqual(
       started
-        ? { registry: REGISTRY, 'expires-at': '', 'secret-name': 'my-ecr-credentials', 'secret-region': '', image: row.inputs.image ? expect.stringContaining(row.inputs.image) : '', 'image-digest': '', 'config-file': '', agents: '' }
+        ? {
+            registry: REGISTRY,
+            'expires-at': '',
+            'secret-name': 'my-ecr-credentials',
+            'secret-region': '',
+            image: row.inputs.image ? expect.stringContaining(row.inputs.image) : '',
+            'image-digest': '',
+            'config-file': '',
+            agents: ''
+          }
         : {}
     )
     const secrets = [token, AWS_SECRET, ecr.password, ecr.authorizationToken, ...(row.secrets ?? [])]

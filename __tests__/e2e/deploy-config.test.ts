@@ -138,8 +138,18 @@ test('a failed refresh leaves the config file untouched', async () => {
 // Both are found while planning, before the first network call: nothing reaches ECR or Pipecat Cloud.
 describe('a config file that cannot be edited stops the run before any request', () => {
   test.each([
-    ['a directory the runner cannot write to', 0o666, 0o555, /^Input config-file: deploy\/pcc-deploy\.toml cannot be written: the directory \S*deploy is not writable \(EACCES\); make it writable/],
-    ['a file the runner cannot write to', 0o444, 0o777, /^Input config-file: deploy\/pcc-deploy\.toml is not writable \(EACCES\); make it writable .*chmod u\+w/]
+    [
+      'a directory the runner cannot write to',
+      0o666,
+      0o555,
+      /^Input config-file: deploy\/pcc-deploy\.toml cannot be written: the directory \S*deploy is not writable \(EACCES\); make it writable/
+    ],
+    [
+      'a file the runner cannot write to',
+      0o444,
+      0o777,
+      /^Input config-file: deploy\/pcc-deploy\.toml is not writable \(EACCES\); make it writable .*chmod u\+w/
+    ]
   ])('%s', async (_case, fileMode, dirMode, message) => {
     const configDir = join(dir, 'deploy')
     const original = 'agent_name = "bot"\n'

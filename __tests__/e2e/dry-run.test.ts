@@ -75,7 +75,9 @@ test('a dry run that passes says what Pipecat Cloud reported, and nothing it did
   // No set yet: its region is not known, whatever was asked for.
   expect(free.outputs['secret-region']).toBe('')
   expect(free.outputs['expires-at']).toMatch(/^\d{4}-\d\d-\d\dT/)
-  expect(free.stdout).toContain('Dry run: Pipecat Cloud accepts the key and the name my-ecr-credentials is free and region us-west is offered; nothing was stored.')
+  expect(free.stdout).toContain(
+    'Dry run: Pipecat Cloud accepts the key and the name my-ecr-credentials is free and region us-west is offered; nothing was stored.'
+  )
   expect(free.summary).toContain('<td>Status</td><td>not stored (dry run): the name is free</td>')
   expect(free.summary).toContain('<td>Pipecat region</td><td>unknown</td>')
 

@@ -25,8 +25,7 @@ afterEach(async () => {
 
 const registryHost = () => `${ecr.accountId}.dkr.ecr.${ecr.region}.amazonaws.com`
 const secrets = () => [...secretsOf(ecr, pipecat), 'pk_revoked']
-const html = (text: string) =>
-  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;')
+const html = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;')
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
 
 test('failing before the token: the summary says nothing was stored and no token was obtained', async () => {

@@ -148,7 +148,12 @@ const rows: Row[] = [
   {
     name: 'Pipecat Cloud resets the connection mid-response once, then success',
     arrange: w => w.pipecat.failNext({ method: 'PUT', reset: true }),
-    expected: { end: 'success', puts: 2, ecrCalls: 1, check: run => expect(run.stdout).toMatch(/^Pipecat Cloud \(127\.0\.0\.1:\d+\): the connection was reset; retrying/m) }
+    expected: {
+      end: 'success',
+      puts: 2,
+      ecrCalls: 1,
+      check: run => expect(run.stdout).toMatch(/^Pipecat Cloud \(127\.0\.0\.1:\d+\): the connection was reset; retrying/m)
+    }
   },
   {
     name: 'Pipecat Cloud slower than request-timeout once, then success',
@@ -219,7 +224,13 @@ const rows: Row[] = [
     name: 'ECR ThrottlingException that persists',
     arrange: w => w.ecr.fail('throttling', 10),
     // The SDK's four tries, with throttling backoff of at most 1 + 2 + 4 s.
-    expected: { end: 'failure', message: /^ECR throttled GetAuthorizationToken in us-east-1 even after retries: rerun later/, maxMs: 12_000, puts: 0, ecrCalls: 4 }
+    expected: {
+      end: 'failure',
+      message: /^ECR throttled GetAuthorizationToken in us-east-1 even after retries: rerun later/,
+      maxMs: 12_000,
+      puts: 0,
+      ecrCalls: 4
+    }
   },
   {
     name: 'ECR 500 once, then success',
@@ -237,7 +248,8 @@ const rows: Row[] = [
     arrange: w => w.ecr.fail('access-denied'),
     expected: {
       end: 'failure',
-      message: /^AWS denied ecr:GetAuthorizationToken to arn:aws:sts::123456789012:assumed-role\/github-actions-ecr\/GitHubActions: allow ecr:GetAuthorizationToken on Resource "\*"/,
+      message:
+        /^AWS denied ecr:GetAuthorizationToken to arn:aws:sts::123456789012:assumed-role\/github-actions-ecr\/GitHubActions: allow ecr:GetAuthorizationToken on Resource "\*"/,
       maxMs: 3000,
       puts: 0,
       ecrCalls: 1
@@ -274,7 +286,13 @@ const rows: Row[] = [
   {
     name: 'ECR token whose expiresAt is already past',
     arrange: w => w.ecr.fail('expired'),
-    expected: { end: 'failure', message: /^ECR returned a token that expired at \S+, before now \(\S+\): check the runner's clock/, maxMs: 3000, puts: 0, ecrCalls: 1 }
+    expected: {
+      end: 'failure',
+      message: /^ECR returned a token that expired at \S+, before now \(\S+\): check the runner's clock/,
+      maxMs: 3000,
+      puts: 0,
+      ecrCalls: 1
+    }
   }
 ]
 

@@ -80,7 +80,11 @@ const rows: Row[] = [
     name: 'Pipecat Cloud drips the PUT answer one byte at a time',
     plays: 'pipecat',
     handler: (_req, res) => drip(res),
-    expected: { code: 1, message: /^Could not reach Pipecat Cloud at 127\.0\.0\.1:\d+ \(no answer within 1s, after \d attempts\); check the runner's network/, maxMs: 20_000 }
+    expected: {
+      code: 1,
+      message: /^Could not reach Pipecat Cloud at 127\.0\.0\.1:\d+ \(no answer within 1s, after \d attempts\); check the runner's network/,
+      maxMs: 20_000
+    }
   },
   {
     name: 'Pipecat Cloud sends 103 Early Hints forever',
@@ -121,7 +125,11 @@ const rows: Row[] = [
     name: 'Pipecat Cloud answers the PUT with 256 MiB',
     plays: 'pipecat',
     handler: (_req, res) => huge(res, 200, 256 * 1024 * 1024),
-    expected: { code: 1, message: /^Pipecat Cloud at 127\.0\.0\.1:\d+ sent an answer larger than 4 MiB, .*check the URL this action was given for it/, maxMs: 10_000 }
+    expected: {
+      code: 1,
+      message: /^Pipecat Cloud at 127\.0\.0\.1:\d+ sent an answer larger than 4 MiB, .*check the URL this action was given for it/,
+      maxMs: 10_000
+    }
   },
   {
     name: 'Pipecat Cloud answers 500 with 256 MiB of error, every time',
@@ -148,7 +156,7 @@ const rows: Row[] = [
       const pieces = [decoded, encodeURIComponent(token), token.slice(5, 30), token.slice(-40), decoded.slice(10, 27)].join(' | ')
       json(res, 422, { error: pieces })
     },
-    expected: { code: 1, message: /^Pipecat Cloud refused the image pull secret my-ecr-credentials \(422: / , maxMs: 10_000 }
+    expected: { code: 1, message: /^Pipecat Cloud refused the image pull secret my-ecr-credentials \(422: /, maxMs: 10_000 }
   },
   {
     name: 'the set fails to provision with an errorMessage holding the token',
@@ -157,7 +165,17 @@ const rows: Row[] = [
     inputs: { 'wait-for-ready': 'true' },
     handler: (req, res, w) => {
       if (req.method === 'PUT') return json(res, 202, { region: 'us-west' })
-      json(res, 200, { sets: [{ name: SECRET_NAME, type: 'imagePullSecret', region: 'us-west', status: 'failed', errorMessage: `denied for ${w.ecr.authorizationToken} ${INJECTION}` }] })
+      json(res, 200, {
+        sets: [
+          {
+            name: SECRET_NAME,
+            type: 'imagePullSecret',
+            region: 'us-west',
+            status: 'failed',
+            errorMessage: `denied for ${w.ecr.authorizationToken} ${INJECTION}`
+          }
+        ]
+      })
     },
     expected: { code: 1, message: /^Pipecat Cloud could not provision secret set my-ecr-credentials: denied for \*\*\*/, maxMs: 10_000 }
   },
@@ -165,7 +183,12 @@ const rows: Row[] = [
     name: 'ECR echoes the AWS secret key in its error',
     plays: 'ecr',
     handler: (_req, res) =>
-      json(res, 400, { __type: 'InvalidSignatureException', message: `The signature for ${AWS_SECRET} does not match ${INJECTION}` }, { 'content-type': 'application/x-amz-json-1.1' }),
+      json(
+        res,
+        400,
+        { __type: 'InvalidSignatureException', message: `The signature for ${AWS_SECRET} does not match ${INJECTION}` },
+        { 'content-type': 'application/x-amz-json-1.1' }
+      ),
     expected: { code: 1, message: /^AWS rejected the credentials \(InvalidSignatureException\)/, maxMs: 10_000 }
   },
   {
@@ -173,8 +196,17 @@ const rows: Row[] = [
     plays: 'ecr',
     env: { AWS_SESSION_TOKEN: SESSION_TOKEN },
     handler: (_req, res) =>
-      json(res, 400, { __type: 'ValidationException', message: `The security token ${SESSION_TOKEN} is invalid ${INJECTION}` }, { 'content-type': 'application/x-amz-json-1.1' }),
-    expected: { code: 1, message: /^ECR GetAuthorizationToken failed in us-east-1 \(ValidationException: The security token \*\*\* is invalid x ::warning::INJECTED/, maxMs: 10_000 },
+      json(
+        res,
+        400,
+        { __type: 'ValidationException', message: `The security token ${SESSION_TOKEN} is invalid ${INJECTION}` },
+        { 'content-type': 'application/x-amz-json-1.1' }
+      ),
+    expected: {
+      code: 1,
+      message: /^ECR GetAuthorizationToken failed in us-east-1 \(ValidationException: The security token \*\*\* is invalid x ::warning::INJECTED/,
+      maxMs: 10_000
+    },
     check: run => {
       expect(run.stdout.split('\n')).toContain(`::add-mask::${SESSION_TOKEN}`)
       expectNoLeaks(run, [SESSION_TOKEN])
@@ -183,8 +215,7 @@ const rows: Row[] = [
   {
     name: 'the registry echoes "Basic <token>" in a long error',
     plays: 'registry',
-    handler: (req, res) =>
-      json(res, 400, { errors: [{ code: 'DENIED', message: `${' '.repeat(20)}${req.headers.authorization} ${INJECTION}` }] }),
+    handler: (req, res) => json(res, 400, { errors: [{ code: 'DENIED', message: `${' '.repeat(20)}${req.headers.authorization} ${INJECTION}` }] }),
     expected: { code: 1, message: /^The registry 127\.0\.0\.1:\d+ answered 400/, maxMs: 10_000 }
   },
 
@@ -193,7 +224,11 @@ const rows: Row[] = [
     name: 'Pipecat Cloud names the region with a line break and a command',
     plays: 'pipecat',
     handler: (_req, res) => json(res, 202, { region: `us-west${INJECTION}` }),
-    expected: { code: 1, message: /^Pipecat Cloud stored the secret set my-ecr-credentials but named its region as .*which is not a region name/, maxMs: 10_000 },
+    expected: {
+      code: 1,
+      message: /^Pipecat Cloud stored the secret set my-ecr-credentials but named its region as .*which is not a region name/,
+      maxMs: 10_000
+    },
     // The set may hold the new token: the summary must not claim either way.
     check: run => expect(run.summary).toContain('<td>Status</td><td>unknown: the answer to the store request could not be read</td>')
   },
@@ -208,7 +243,11 @@ const rows: Row[] = [
     plays: 'pipecat',
     inputs: { 'wait-for-ready': 'true' },
     handler: pipecatListing(() => ({ sets: [{ name: SECRET_NAME, type: 'imagePullSecret', region: 'us-west', status: `pending${INJECTION}` }] })),
-    expected: { code: 1, message: /^Pipecat Cloud answered the secret list with an entry for my-ecr-credentials that does not read as a secret set/, maxMs: 10_000 }
+    expected: {
+      code: 1,
+      message: /^Pipecat Cloud answered the secret list with an entry for my-ecr-credentials that does not read as a secret set/,
+      maxMs: 10_000
+    }
   },
   {
     name: 'a status in another case',
@@ -249,7 +288,9 @@ const rows: Row[] = [
     plays: 'pipecat',
     inputs: { 'wait-for-ready': 'true' },
     handler: (req, res) =>
-      req.method === 'PUT' ? json(res, 202, { region: 'us-west' }) : void res.writeHead(302, { location: `https://login.example.test/\t::warning::${INJECTED} <b>${INJECTED}</b>` }).end(),
+      req.method === 'PUT'
+        ? json(res, 202, { region: 'us-west' })
+        : void res.writeHead(302, { location: `https://login.example.test/\t::warning::${INJECTED} <b>${INJECTED}</b>` }).end(),
     expected: { code: 1, message: /^Pipecat Cloud answered with a redirect \(302 to https:\/\/login\.example\.test\/ ::warning::INJECTED/, maxMs: 10_000 }
   },
   {
@@ -317,22 +358,29 @@ function expectNoInjectedCommands(run: ActionRun, texts: string[]): void {
 }
 
 describe('hostile servers', () => {
-  test.concurrent.each(rows.map(row => [row.name, row] as const))('%s', async (_name, row) => {
-    const { run, world, config, issueTexts } = await runRow(row)
-    expect({ code: run.code, error: run.error }).toEqual({ code: row.expected.code, error: row.expected.code === 1 ? expect.stringMatching(row.expected.message ?? /./) : undefined })
-    expect(run.durationMs).toBeLessThan(row.expected.maxMs)
-    if (row.expected.code === 1) {
-      // One line, and the deploy config untouched: nothing half-done.
-      expect(run.stdout.split('\n').filter(line => line.startsWith('::error::'))).toHaveLength(1)
-      expect(run.error).not.toMatch(/%0[AD]/)
-      expect(config).toBe(CONFIG)
-    }
-    if (row.expected.outputs) expect(run.outputs).toMatchObject(row.expected.outputs)
-    expectNoLeaks(run, [...secretsOf(world.ecr, world.pipecat), GITHUB_TOKEN], [config, ...issueTexts])
-    expectNoInjectedCommands(run, issueTexts)
-    if (row.alert) expect(issueTexts.length).toBeGreaterThan(0)
-    row.check?.(run, world)
-  }, 40_000)
+  test.concurrent.each(rows.map(row => [row.name, row] as const))(
+    '%s',
+    async (_name, row) => {
+      const { run, world, config, issueTexts } = await runRow(row)
+      expect({ code: run.code, error: run.error }).toEqual({
+        code: row.expected.code,
+        error: row.expected.code === 1 ? expect.stringMatching(row.expected.message ?? /./) : undefined
+      })
+      expect(run.durationMs).toBeLessThan(row.expected.maxMs)
+      if (row.expected.code === 1) {
+        // One line, and the deploy config untouched: nothing half-done.
+        expect(run.stdout.split('\n').filter(line => line.startsWith('::error::'))).toHaveLength(1)
+        expect(run.error).not.toMatch(/%0[AD]/)
+        expect(config).toBe(CONFIG)
+      }
+      if (row.expected.outputs) expect(run.outputs).toMatchObject(row.expected.outputs)
+      expectNoLeaks(run, [...secretsOf(world.ecr, world.pipecat), GITHUB_TOKEN], [config, ...issueTexts])
+      expectNoInjectedCommands(run, issueTexts)
+      if (row.alert) expect(issueTexts.length).toBeGreaterThan(0)
+      row.check?.(run, world)
+    },
+    40_000
+  )
 })
 
 test('memory stays bounded while a server sends a 256 MiB answer', async () => {
@@ -381,23 +429,29 @@ async function startStallingProxy(mode: 'silent' | 'drip') {
 }
 
 describe('a proxy that stalls', () => {
-  test.concurrent.each(['silent', 'drip'] as const)('%s: the run ends within its bounds, naming the first service it was reaching', async mode => {
-    const ecr = await startEcrEmulator()
-    const pipecat = await startPipecatEmulator()
-    const proxy = await startStallingProxy(mode)
-    try {
-      const run = await runAction({
-        inputs: { ...baseInputs(ecr, pipecat), 'request-timeout': '1', 'wait-for-ready': 'false' },
-        env: { ...awsEnv(ecr), HTTPS_PROXY: proxy.url, HTTP_PROXY: proxy.url },
-        timeoutMs: 30_000
-      })
-      expect(run.code).toBe(1)
-      expect(run.error).toMatch(/^Could not reach ECR in us-east-1 \(no answer within 1s\): check the runner's network and its HTTPS_PROXY \/ NO_PROXY settings/)
-      expect(run.durationMs).toBeLessThan(15_000)
-      expect({ ecr: ecr.requests.length, pipecat: pipecat.requests.length }).toEqual({ ecr: 0, pipecat: 0 })
-      expectNoLeaks(run, secretsOf(ecr, pipecat))
-    } finally {
-      await Promise.all([ecr.close(), pipecat.close(), proxy.close()])
-    }
-  }, 40_000)
+  test.concurrent.each(['silent', 'drip'] as const)(
+    '%s: the run ends within its bounds, naming the first service it was reaching',
+    async mode => {
+      const ecr = await startEcrEmulator()
+      const pipecat = await startPipecatEmulator()
+      const proxy = await startStallingProxy(mode)
+      try {
+        const run = await runAction({
+          inputs: { ...baseInputs(ecr, pipecat), 'request-timeout': '1', 'wait-for-ready': 'false' },
+          env: { ...awsEnv(ecr), HTTPS_PROXY: proxy.url, HTTP_PROXY: proxy.url },
+          timeoutMs: 30_000
+        })
+        expect(run.code).toBe(1)
+        expect(run.error).toMatch(
+          /^Could not reach ECR in us-east-1 \(no answer within 1s\): check the runner's network and its HTTPS_PROXY \/ NO_PROXY settings/
+        )
+        expect(run.durationMs).toBeLessThan(15_000)
+        expect({ ecr: ecr.requests.length, pipecat: pipecat.requests.length }).toEqual({ ecr: 0, pipecat: 0 })
+        expectNoLeaks(run, secretsOf(ecr, pipecat))
+      } finally {
+        await Promise.all([ecr.close(), pipecat.close(), proxy.close()])
+      }
+    },
+    40_000
+  )
 })

@@ -160,7 +160,11 @@ withRegistry('a two-platform index passes after its linux/arm64 manifest and con
 
 withRegistry('a registry that refuses blob downloads fails the run naming ecr:GetDownloadUrlForLayer, and nothing is stored', async registry => {
   const pulled = await arm64Pull(registry)
-  const { result, gate } = await throughGate(registry, { blobs: 'refuse' }, { image: 'voice/agent:arm64-index', 'config-file': 'pcc-deploy.toml', 'agent-name': 'agent' })
+  const { result, gate } = await throughGate(
+    registry,
+    { blobs: 'refuse' },
+    { image: 'voice/agent:arm64-index', 'config-file': 'pcc-deploy.toml', 'agent-name': 'agent' }
+  )
 
   expectOneLineFailure(result, /refused to download its config blob \(403.*lacks ecr:GetDownloadUrlForLayer on repository voice\/agent; allow it/)
   expect(gate.requests).toEqual(pullRequests(pulled))
@@ -196,7 +200,10 @@ withRegistry('a blob download redirected off https is not followed, and nothing 
 const hostile: [string, (request: { path: string }) => { status: number; headers?: Record<string, string>; body?: string } | undefined, RegExp][] = [
   [
     'a Docker-Content-Digest that is markup',
-    ({ path }) => (path.includes('/manifests/') ? { status: 200, headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'docker-content-digest': 'sha256:<b>x</b>' }, body: '{}' } : undefined),
+    ({ path }) =>
+      path.includes('/manifests/')
+        ? { status: 200, headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'docker-content-digest': 'sha256:<b>x</b>' }, body: '{}' }
+        : undefined,
     /with a Docker-Content-Digest header that is not a digest/
   ],
   [
@@ -206,7 +213,10 @@ const hostile: [string, (request: { path: string }) => { status: number; headers
         ? {
             status: 200,
             headers: { 'content-type': 'application/vnd.oci.image.index.v1+json' },
-            body: JSON.stringify({ schemaVersion: 2, manifests: [{ digest: `sha256:${'1'.repeat(64)}`, platform: { os: 'linux', architecture: 'amd64\n::warning::pwned', variant: '<b>v8</b>' } }] })
+            body: JSON.stringify({
+              schemaVersion: 2,
+              manifests: [{ digest: `sha256:${'1'.repeat(64)}`, platform: { os: 'linux', architecture: 'amd64\n::warning::pwned', variant: '<b>v8</b>' } }]
+            })
           }
         : undefined,
     /is built for linux\/\(invalid\)\/\(invalid\) only/
@@ -234,7 +244,11 @@ test.each(hostile)('%s fails the run cleanly', async (_name, answer, message) =>
 withRegistry('a registry error that echoes the token gives away no fragment of it, even cut short', async registry => {
   // Padded so a cut at 200 characters would fall inside the token: the runner masks whole values only.
   const echo = JSON.stringify({ errors: [{ code: 'DENIED', message: `${'x'.repeat(150)} Authorization: Basic ${ecr.authorizationToken}` }] })
-  const { result } = await throughGate(registry, { answer: () => ({ status: 400, headers: { 'content-type': 'application/json' }, body: echo }) }, { image: 'voice/agent:arm64-index' })
+  const { result } = await throughGate(
+    registry,
+    { answer: () => ({ status: 400, headers: { 'content-type': 'application/json' }, body: echo }) },
+    { image: 'voice/agent:arm64-index' }
+  )
 
   expectOneLineFailure(result, /answered 400 \(DENIED: x+/)
   expect(pipecat.requests).toHaveLength(0)

@@ -49,9 +49,23 @@ async function makeCertificate(dir: string): Promise<Tls> {
   const keyPath = join(dir, 'key.pem')
   const certPath = join(dir, 'cert.pem')
   await execFileAsync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', keyPath, '-out', certPath, '-days', '1', '-subj', '/CN=127.0.0.1',
-    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    keyPath,
+    '-out',
+    certPath,
+    '-days',
+    '1',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1,DNS:localhost'
   ])
   return { key: await readFile(keyPath, 'utf8'), cert: await readFile(certPath, 'utf8') }
 }
@@ -116,7 +130,12 @@ afterEach(async () => {
   await tlsPipecat?.close()
 })
 
-const plain = (): Setup => ({ ecr: plainEcr, pipecat: plainPipecat, registry: plainRegistry as TestRegistry, registryInput: (plainRegistry as TestRegistry).url })
+const plain = (): Setup => ({
+  ecr: plainEcr,
+  pipecat: plainPipecat,
+  registry: plainRegistry as TestRegistry,
+  registryInput: (plainRegistry as TestRegistry).url
+})
 const secure = (): Setup => ({ ecr: tlsEcr, pipecat: tlsPipecat, registry: tlsRegistry as TestRegistry, registryInput: (tlsRegistry as TestRegistry).host })
 const hostOf = (url: string): string => new URL(url).host
 

@@ -31,11 +31,14 @@ beforeAll(async () => {
     join(dir, 'v8-probe.cjs'),
     "const v8 = require('node:v8')\n" +
       'const setFlags = v8.setFlagsFromString\n' +
-      "v8.setFlagsFromString = flags => { process.stderr.write(`v8 flags: ${flags}\\n`); return setFlags(flags) }\n" +
+      'v8.setFlagsFromString = flags => { process.stderr.write(`v8 flags: ${flags}\\n`); return setFlags(flags) }\n' +
       'const compile = WebAssembly.compile\n' +
       "WebAssembly.compile = (...args) => { process.stderr.write('wasm compile\\n'); return compile(...args) }\n"
   )
-  await writeFile(join(dir, 'register.mjs'), `import { register } from 'node:module'\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)})\n`)
+  await writeFile(
+    join(dir, 'register.mjs'),
+    `import { register } from 'node:module'\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)})\n`
+  )
 })
 afterAll(async () => {
   await Promise.all([ecr.close(), pipecat.close(), rm(dir, { recursive: true, force: true })])
@@ -45,7 +48,10 @@ afterAll(async () => {
 async function runLogged(name: string, inputs: Record<string, string>) {
   const log = join(dir, `${name}.log`)
   await writeFile(log, '')
-  const run = await runAction({ inputs: { ...baseInputs(ecr, pipecat), ...inputs }, env: { ...awsEnv(ecr), LOADED_LOG: log, NODE_OPTIONS: `--import ${join(dir, 'register.mjs')}` } })
+  const run = await runAction({
+    inputs: { ...baseInputs(ecr, pipecat), ...inputs },
+    env: { ...awsEnv(ecr), LOADED_LOG: log, NODE_OPTIONS: `--import ${join(dir, 'register.mjs')}` }
+  })
   const loaded = (await readFile(log, 'utf8'))
     .split('\n')
     .filter(url => url.includes('/dist/'))
@@ -56,7 +62,10 @@ async function runLogged(name: string, inputs: Record<string, string>) {
 /** The src/ modules in the loaded files, as their source maps name them. */
 async function sourcesOf(files: string[]): Promise<string[]> {
   const sources = await Promise.all(files.map(async file => JSON.parse(await readFile(`${file}.map`, 'utf8')).sources as string[]))
-  return sources.flat().map(source => basename(source)).sort()
+  return sources
+    .flat()
+    .map(source => basename(source))
+    .sort()
 }
 
 test('a bad input loads index.js alone: the inputs, their errors and the image reference parser', async () => {
@@ -88,7 +97,7 @@ test('the markers the refresh test looks for are in dist/, so their absence from
   expect(all).toContain('sec-websocket-key')
 })
 
-test("WebAssembly tier-up is switched off before undici compiles its parser, so the exit waits for no optimising compile", async () => {
+test('WebAssembly tier-up is switched off before undici compiles its parser, so the exit waits for no optimising compile', async () => {
   const run = await runAction({
     inputs: { ...baseInputs(ecr, pipecat), 'wait-for-ready': 'false' },
     env: { ...awsEnv(ecr), NODE_OPTIONS: `--require ${join(dir, 'v8-probe.cjs')}` }

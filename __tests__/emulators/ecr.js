@@ -116,7 +116,7 @@ export async function startEcrEmulator(options = {}) {
    */
   const handle = (req, res) => {
     readBody(req)
-      .then((raw) => {
+      .then(raw => {
         requests.push({
           target: single(req.headers['x-amz-target']),
           authorization: req.headers.authorization,

@@ -30,7 +30,7 @@ export async function startGitHubEmulator({ token, login = 'github-actions[bot]'
 
   const server = http.createServer((req, res) => {
     readBody(req)
-      .then((raw) => {
+      .then(raw => {
         const where = new URL(req.url ?? '/', url)
         const method = req.method ?? 'GET'
         const body = raw ? (parseJson(raw) ?? raw) : undefined
@@ -53,7 +53,7 @@ export async function startGitHubEmulator({ token, login = 'github-actions[bot]'
   function whoCarries(header) {
     if (!token) return undefined
     if (carriesToken(header, token)) return login
-    const other = Object.keys(others).find((t) => carriesToken(header, t))
+    const other = Object.keys(others).find(t => carriesToken(header, t))
     return other === undefined ? undefined : others[other]
   }
 
@@ -76,9 +76,14 @@ export async function startGitHubEmulator({ token, login = 'github-actions[bot]'
 
     const issuePath = rest.match(/^\/issues\/(\d+)(\/comments)?$/)
     if (!issuePath) return notFound(res)
-    const issue = issues.find((i) => i.repository === repository && i.number === Number(issuePath[1]))
+    const issue = issues.find(i => i.repository === repository && i.number === Number(issuePath[1]))
     if (!issue) return notFound(res)
-    if (issuePath[2] && method === 'GET') return paginate(where, comments.filter((c) => c.issue_number === issue.number && c.repository === repository), res)
+    if (issuePath[2] && method === 'GET')
+      return paginate(
+        where,
+        comments.filter(c => c.issue_number === issue.number && c.repository === repository),
+        res
+      )
     if (issuePath[2] && method === 'POST') return createComment(issue, body, res, author)
     if (!issuePath[2] && method === 'PATCH') return updateIssue(issue, body, res)
     return notFound(res)
@@ -86,13 +91,16 @@ export async function startGitHubEmulator({ token, login = 'github-actions[bot]'
 
   function listIssues(repository, where, res) {
     const state = where.searchParams.get('state') ?? 'open'
-    const wanted = (where.searchParams.get('labels') ?? '').split(',').map((l) => l.trim()).filter(Boolean)
+    const wanted = (where.searchParams.get('labels') ?? '')
+      .split(',')
+      .map(l => l.trim())
+      .filter(Boolean)
     const sortKey = where.searchParams.get('sort') === 'updated' ? 'updated_at' : 'created_at'
     const ascending = where.searchParams.get('direction') === 'asc'
     const found = issues
-      .filter((i) => i.repository === repository)
-      .filter((i) => state === 'all' || i.state === state)
-      .filter((i) => wanted.every((name) => i.labels.some((l) => l.name === name)))
+      .filter(i => i.repository === repository)
+      .filter(i => state === 'all' || i.state === state)
+      .filter(i => wanted.every(name => i.labels.some(l => l.name === name)))
       .sort((a, b) => (ascending ? 1 : -1) * a[sortKey].localeCompare(b[sortKey]))
     return paginate(where, found, res)
   }
@@ -102,15 +110,15 @@ export async function startGitHubEmulator({ token, login = 'github-actions[bot]'
     if (!actionsRead) return forbidden(res)
     const run = rest.match(/^\/actions\/runs\/(\d+)$/)
     if (run) {
-      const found = workflowRuns.find((r) => r.repository === repository && r.id === Number(run[1]))
+      const found = workflowRuns.find(r => r.repository === repository && r.id === Number(run[1]))
       return found ? send(res, 200, found) : notFound(res)
     }
     const list = rest.match(/^\/actions\/workflows\/([^/]+)\/runs$/)
     if (!list) return notFound(res)
     const status = where.searchParams.get('status')
     const found = workflowRuns
-      .filter((r) => r.repository === repository && String(r.workflow_id) === list[1])
-      .filter((r) => !status || r.status === status || r.conclusion === status)
+      .filter(r => r.repository === repository && String(r.workflow_id) === list[1])
+      .filter(r => !status || r.status === status || r.conclusion === status)
       .sort((a, b) => b.created_at.localeCompare(a.created_at))
     const perPage = Math.min(Number(where.searchParams.get('per_page') ?? 30), 100)
     return send(res, 200, { total_count: found.length, workflow_runs: found.slice(0, perPage) })
@@ -126,7 +134,7 @@ export async function startGitHubEmulator({ token, login = 'github-actions[bot]'
       body: body.body ?? null,
       state: 'open',
       state_reason: null,
-      labels: (body.labels ?? []).map((l) => ({ name: typeof l === 'string' ? l : l.name })),
+      labels: (body.labels ?? []).map(l => ({ name: typeof l === 'string' ? l : l.name })),
       comments: 0,
       created_at: at,
       updated_at: at,
@@ -170,7 +178,7 @@ export async function startGitHubEmulator({ token, login = 'github-actions[bot]'
 
   function createLabel(repository, body, res) {
     if (!body?.name) return validationFailed(res, 'Label', 'name', 'missing_field')
-    if (labels.some((l) => l.repository === repository && l.name.toLowerCase() === body.name.toLowerCase())) {
+    if (labels.some(l => l.repository === repository && l.name.toLowerCase() === body.name.toLowerCase())) {
       return validationFailed(res, 'Label', 'name', 'already_exists')
     }
     const label = { repository, name: body.name, color: body.color ?? 'ededed', description: body.description ?? null }
@@ -192,7 +200,7 @@ export async function startGitHubEmulator({ token, login = 'github-actions[bot]'
   }
 
   function takeFault(method) {
-    const index = faults.findIndex((f) => f.on === 'any' || (f.on === 'write') === (method !== 'GET'))
+    const index = faults.findIndex(f => f.on === 'any' || (f.on === 'write') === (method !== 'GET'))
     return index === -1 ? undefined : faults.splice(index, 1)[0]
   }
 

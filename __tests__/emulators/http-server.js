@@ -49,7 +49,7 @@ export async function listen(server, host, port, scheme) {
  * @returns {Promise<void>}
  */
 export function closeServer(server) {
-  return new Promise((resolve) => {
+  return new Promise(resolve => {
     server.close(() => resolve())
     server.closeAllConnections()
   })
@@ -76,12 +76,12 @@ export function recordConnections(server) {
   const connections = []
   /** @type {WeakMap<object, ConnectionRecord>} */
   const bySocket = new WeakMap()
-  server.on('connection', (socket) => {
+  server.on('connection', socket => {
     const record = { acceptedAt: performance.now(), requests: [] }
     connections.push(record)
     bySocket.set(socket, record)
   })
-  server.on('secureConnection', (tlsSocket) => {
+  server.on('secureConnection', tlsSocket => {
     const record = bySocket.get(/** @type {any} */ (tlsSocket)._parent ?? tlsSocket)
     if (!record) return
     record.secureAt = performance.now()

@@ -113,8 +113,7 @@ export async function startPipecatEmulator(options = {}) {
   /** @param {SecretSet} set */
   function observe(set) {
     const reads = readsSincePut.get(set.name) ?? 0
-    const due =
-      readyAfterMs === undefined ? reads >= readyAfter : performance.now() >= (putAnsweredAt.get(set.name) ?? Infinity) + readyAfterMs
+    const due = readyAfterMs === undefined ? reads >= readyAfter : performance.now() >= (putAnsweredAt.get(set.name) ?? Infinity) + readyAfterMs
     if (set.status === 'pending' && due) {
       if (provisioningError === undefined) {
         set.status = 'ready'
@@ -154,7 +153,7 @@ export async function startPipecatEmulator(options = {}) {
       sets.set(name, { name, type: 'imagePullSecret', region, host, secretValue: request.secretValue, status: 'pending' })
     } else {
       // Modelled as an upsert: keys the PUT does not name are kept.
-      const secrets = new Map((existing?.secrets ?? []).map((s) => [s.secretKey, s]))
+      const secrets = new Map((existing?.secrets ?? []).map(s => [s.secretKey, s]))
       for (const s of request.secrets) secrets.set(s.secretKey, s)
       sets.set(name, { name, type: 'secret', region, secrets: [...secrets.values()], status: 'pending' })
     }
@@ -174,11 +173,11 @@ export async function startPipecatEmulator(options = {}) {
     if (pathname === '/v1/agents' || pathname.startsWith('/v1/agents/')) return routeAgents(method, pathname, search)
     if (pathname === '/v1/regions') {
       if (method !== 'GET') return methodNotAllowed()
-      return { status: 200, body: { regions: regions.map((code) => ({ code, display_name: code })) } }
+      return { status: 200, body: { regions: regions.map(code => ({ code, display_name: code })) } }
     }
     if (pathname === '/v1/secrets') {
       if (method !== 'GET') return methodNotAllowed()
-      const summaries = [...sets.values()].map((set) => {
+      const summaries = [...sets.values()].map(set => {
         observe(set)
         return summary(set)
       })
@@ -199,7 +198,7 @@ export async function startPipecatEmulator(options = {}) {
         observe(set)
         return {
           status: 200,
-          body: { ...statusFields(set), secrets: (set.secrets ?? []).map((s) => ({ fieldName: s.secretKey })) }
+          body: { ...statusFields(set), secrets: (set.secrets ?? []).map(s => ({ fieldName: s.secretKey })) }
         }
       case 'DELETE':
         if (!set) return setNotFound()
@@ -222,9 +221,7 @@ export async function startPipecatEmulator(options = {}) {
     if (pathname === '/v1/agents') {
       const region = search.get('region')
       const withDeployment = search.get('includeActiveDeployment') === 'true'
-      const services = [...agents.values()]
-        .filter((agent) => region === null || agent.region === region)
-        .map((agent) => listItem(agent, withDeployment))
+      const services = [...agents.values()].filter(agent => region === null || agent.region === region).map(agent => listItem(agent, withDeployment))
       return { status: 200, body: { services } }
     }
     const agent = agents.get(safeDecode(pathname.slice('/v1/agents/'.length)))
@@ -246,7 +243,7 @@ export async function startPipecatEmulator(options = {}) {
     requests.push({ method, path, headers: req.headers, body: raw === '' ? undefined : (parseJson(raw) ?? raw) })
 
     const index = faults.findIndex(
-      (f) =>
+      f =>
         (f.method === undefined || f.method.toUpperCase() === method) &&
         (f.path === undefined || (typeof f.path === 'string' ? pathname.startsWith(f.path) : f.path.test(pathname)))
     )
@@ -277,7 +274,7 @@ export async function startPipecatEmulator(options = {}) {
 
   /** @param {number} ms */
   function sleep(ms) {
-    return new Promise((resolve) => {
+    return new Promise(resolve => {
       const timer = setTimeout(() => {
         timers.delete(timer)
         resolve(undefined)
@@ -373,7 +370,7 @@ function parseSetRequest(raw) {
       Array.isArray(secrets) &&
       secrets.length > 0 &&
       secrets.every(
-        (s) =>
+        s =>
           isPlainObject(s) &&
           hasOnlyKeys(s, ['secretKey', 'secretValue']) &&
           typeof s.secretKey === 'string' &&
@@ -381,12 +378,12 @@ function parseSetRequest(raw) {
           typeof s.secretValue === 'string'
       )
     if (!valid) return { error: INVALID_FORMAT }
-    return { type: 'secret', secrets: secrets.map((s) => ({ secretKey: s.secretKey, secretValue: s.secretValue })), region }
+    return { type: 'secret', secrets: secrets.map(s => ({ secretKey: s.secretKey, secretValue: s.secretValue })), region }
   }
 
   const imagePullKeys = ['isImagePullSecret', 'host', 'secretValue']
-  if (!imagePullKeys.some((key) => key in body)) return { error: INVALID_FORMAT }
-  if (!imagePullKeys.every((key) => key in body)) {
+  if (!imagePullKeys.some(key => key in body)) return { error: INVALID_FORMAT }
+  if (!imagePullKeys.every(key => key in body)) {
     return { error: 'Must provide isImagePullSecret, host, and secretValue to update an image pull secret' }
   }
   const { isImagePullSecret, host, secretValue } = body
@@ -516,7 +513,7 @@ function isPlainObject(value) {
  * @param {string[]} allowed
  */
 function hasOnlyKeys(object, allowed) {
-  return Object.keys(object).every((key) => allowed.includes(key))
+  return Object.keys(object).every(key => allowed.includes(key))
 }
 
 /** @param {string | undefined} header */

@@ -32,7 +32,12 @@ const environment = {
 
 const envFile = values['github-env'] ?? values['env-file']
 if (envFile) {
-  appendFileSync(envFile, Object.entries(environment).map(([name, value]) => `${name}=${value}\n`).join(''))
+  appendFileSync(
+    envFile,
+    Object.entries(environment)
+      .map(([name, value]) => `${name}=${value}\n`)
+      .join('')
+  )
 }
 
 console.log(`ECR emulator: ${ecr.url} (account ${ecr.accountId}, region ${ecr.region})`)

@@ -62,8 +62,7 @@ export async function startConnectProxy(options: ConnectProxyOptions = {}): Prom
   }
 
   /** The status to refuse a target with, or undefined to let the visit through. */
-  const refusalFor = (target: { hostname: string }): number | undefined =>
-    options.refuseWith ?? (isLoopback(target.hostname) ? undefined : 403)
+  const refusalFor = (target: { hostname: string }): number | undefined => options.refuseWith ?? (isLoopback(target.hostname) ? undefined : 403)
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     let url: URL | undefined

@@ -33,14 +33,17 @@ export async function startLatencyProxy({ target, rttMs }) {
    */
   function schedule(lane, at, action) {
     lane.last = Math.max(lane.last, at)
-    const timer = setTimeout(() => {
-      timers.delete(timer)
-      action()
-    }, Math.max(0, lane.last - performance.now()))
+    const timer = setTimeout(
+      () => {
+        timers.delete(timer)
+        action()
+      },
+      Math.max(0, lane.last - performance.now())
+    )
     timers.add(timer)
   }
 
-  const server = createServer((client) => {
+  const server = createServer(client => {
     const record = { acceptedAt: performance.now(), lastDeliveredAt: 0 }
     connections.push(record)
     const upstream = connect(Number(port), hostname.replace(/^\[|\]$/g, ''))
@@ -49,9 +52,9 @@ export async function startLatencyProxy({ target, rttMs }) {
     const down = { last: 0 }
     // The client's first byte could not have left before the handshake's round trip ended.
     const established = record.acceptedAt + rttMs
-    client.on('data', (chunk) => schedule(up, Math.max(performance.now(), established) + oneWay, () => upstream.write(chunk)))
+    client.on('data', chunk => schedule(up, Math.max(performance.now(), established) + oneWay, () => upstream.write(chunk)))
     client.on('end', () => schedule(up, performance.now() + oneWay, () => upstream.end()))
-    upstream.on('data', (chunk) =>
+    upstream.on('data', chunk =>
       schedule(down, performance.now() + oneWay, () => {
         record.lastDeliveredAt = performance.now()
         client.write(chunk)
@@ -84,7 +87,7 @@ export async function startLatencyProxy({ target, rttMs }) {
       for (const timer of timers) clearTimeout(timer)
       timers.clear()
       for (const socket of sockets) socket.destroy()
-      return new Promise((resolve) => server.close(() => resolve()))
+      return new Promise(resolve => server.close(() => resolve()))
     }
   }
 }

@@ -307,7 +307,10 @@ class ImagePusher {
 
   async read(repository: string, reference: string): Promise<StoredManifest> {
     const accept = [MEDIA.oci.index, MEDIA.docker.index, MEDIA.oci.manifest, MEDIA.docker.manifest].join(', ')
-    const answer = await fetch(new URL(`/v2/${repository}/manifests/${reference}`, this.url), withDispatcher({ headers: { authorization: this.authorization, accept } }, this.dispatcher))
+    const answer = await fetch(
+      new URL(`/v2/${repository}/manifests/${reference}`, this.url),
+      withDispatcher({ headers: { authorization: this.authorization, accept } }, this.dispatcher)
+    )
     if (answer.status !== 200) throw new Error(`Test registry: reading ${repository}:${reference} answered ${answer.status}`)
     return (await answer.json()) as StoredManifest
   }
@@ -339,7 +342,11 @@ class ImagePusher {
 
   /** Shaped like buildx's: platform unknown/unknown, an in-toto layer, a pointer to the image. */
   private async pushAttestation(repository: string, imageDigest: string): Promise<object> {
-    const config = await this.pushBlob(repository, Buffer.from('{"architecture":"unknown","os":"unknown","config":{},"rootfs":{"type":"layers","diff_ids":[]}}'), MEDIA.oci.config)
+    const config = await this.pushBlob(
+      repository,
+      Buffer.from('{"architecture":"unknown","os":"unknown","config":{},"rootfs":{"type":"layers","diff_ids":[]}}'),
+      MEDIA.oci.config
+    )
     const statement = await this.pushBlob(repository, Buffer.from('{"_type":"https://in-toto.io/Statement/v0.1"}'), 'application/vnd.in-toto+json')
     const manifest = await this.putManifest(repository, undefined, { schemaVersion: 2, mediaType: MEDIA.oci.manifest, config, layers: [statement] })
     return {
@@ -442,7 +449,8 @@ export async function startRegistryGate(registry: TestRegistry, options: GateOpt
     storageRequests.push(request)
     const url = new URL(request.path, 'http://storage')
     const blob = /^\/bucket\/(.+)\/(sha(?:256|512):[a-f0-9]+)$/.exec(url.pathname)
-    if (request.authorized) return send(res, { status: 400, body: '<Error><Code>InvalidArgument</Code><Message>Only one auth mechanism allowed</Message></Error>' })
+    if (request.authorized)
+      return send(res, { status: 400, body: '<Error><Code>InvalidArgument</Code><Message>Only one auth mechanism allowed</Message></Error>' })
     if (!blob || url.searchParams.get('X-Amz-Signature') !== signature) return send(res, { status: 403, body: '<Error><Code>AccessDenied</Code></Error>' })
     const answer = await fetch(`${registry.url}/v2/${blob[1]}/blobs/${blob[2]}`, { headers: { authorization: `Basic ${registry.authorizationToken}` } })
     const body = Buffer.from(await answer.arrayBuffer())
@@ -458,7 +466,11 @@ export async function startRegistryGate(registry: TestRegistry, options: GateOpt
     const policy = options.blobs ?? 'forward'
     if (blob && policy === 'refuse') {
       // The CNCF registry's own wording for DENIED: it names no IAM action, so a message that does was written by the action.
-      return send(res, { status: 403, headers: { 'content-type': 'application/json' }, body: '{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}' })
+      return send(res, {
+        status: 403,
+        headers: { 'content-type': 'application/json' },
+        body: '{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}'
+      })
     }
     if (blob && policy === 'redirect') {
       return send(res, { status: 307, headers: { location: `${storage.url}/bucket/${blob[1]}/${blob[2]}?X-Amz-Signature=${signature}` } })
