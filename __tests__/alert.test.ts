@@ -20,7 +20,8 @@ describe('alert issue', () => {
       repository: 'acme/voice-bot',
       runUrl: 'https://github.com/acme/voice-bot/actions/runs/1001',
       secretName: SECRET,
-      apiUrl: github.url
+      apiUrl: github.url,
+      timeoutMs: 30_000
     }
   })
 
@@ -186,7 +187,8 @@ describe('alert issue: what it trusts and what it says', () => {
       runUrl: 'https://github.com/acme/voice-bot/actions/runs/1001',
       runId: '1001',
       secretName: SECRET,
-      apiUrl: github.url
+      apiUrl: github.url,
+      timeoutMs: 30_000
     }
   }
   afterEach(async () => {

