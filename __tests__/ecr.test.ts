@@ -1,16 +1,6 @@
-import { jest } from '@jest/globals'
 import type { HttpClient } from '../src/http.js'
-
-jest.unstable_mockModule('@actions/core', () => ({
-  info: jest.fn(),
-  warning: jest.fn(),
-  notice: jest.fn(),
-  debug: jest.fn(),
-  setFailed: jest.fn(),
-  setSecret: jest.fn()
-}))
-const { getEcrToken, explainEcrError } = await import('../src/ecr.js')
-const { trackSecret } = await import('../src/untrusted.js')
+import { getEcrToken, explainEcrError } from '../src/ecr.js'
+import { trackSecret } from '../src/untrusted.js'
 
 beforeAll(() => {
   process.env.AWS_ACCESS_KEY_ID = 'AKIAIOSFODNN7EXAMPLE'

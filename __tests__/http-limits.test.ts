@@ -1,17 +1,6 @@
-import { jest } from '@jest/globals'
 import { drip, earlyHintsForever, huge, json, startHostileServer, type Handler, type HostileServer } from './support/hostile-server.js'
-
-// Logging goes through @actions/core; these tests read the client's answers and errors, not its log.
-jest.unstable_mockModule('@actions/core', () => ({
-  info: jest.fn(),
-  warning: jest.fn(),
-  notice: jest.fn(),
-  debug: jest.fn(),
-  setFailed: jest.fn(),
-  setSecret: jest.fn()
-}))
-const { createHttpClient, MAX_BODY_BYTES } = await import('../src/http.js')
-const { alertTimeLimitMs, runTimeLimitMs } = await import('../src/main.js')
+import { createHttpClient, MAX_BODY_BYTES } from '../src/http.js'
+import { alertTimeLimitMs, runTimeLimitMs } from '../src/main.js'
 
 let server: HostileServer | undefined
 afterEach(async () => {

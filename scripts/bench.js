@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path'
 import { startEcrEmulator } from '../__tests__/emulators/ecr.js'
 import { startPipecatEmulator } from '../__tests__/emulators/pipecat.js'
 import { countRoundTrips, startLatencyProxy } from '../__tests__/support/latency-proxy.js'
+import { makeCertificate } from '../__tests__/support/tls-certificate.js'
 import { performance } from 'node:perf_hooks'
 import { findNode24, NODE24_MISSING, onCi } from './node24.js'
 
@@ -179,42 +180,6 @@ async function localBench() {
   }
 }
 
-/** A self-signed certificate for 127.0.0.1, made fresh so no key lives in the repository. */
-function makeCertificate() {
-  const keyPath = join(work, 'key.pem')
-  const certPath = join(work, 'cert.pem')
-  const make = () =>
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        keyPath,
-        '-out',
-        certPath,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1'
-      ],
-      { stdio: 'ignore' }
-    )
-  try {
-    make()
-  } catch (error) {
-    throw new Error(`openssl could not make a certificate for the TLS emulators (${error.message}); install it with: apt-get install openssl`)
-  }
-  return { key: readFileSync(keyPath, 'utf8'), cert: readFileSync(certPath, 'utf8'), caFile: certPath }
-}
-
 /**
  * One full refresh through the relays. Round trips come from the servers' records of the run's
  * connections; "ready to end" is from the moment the answer that said `ready` reached the run to its exit.
@@ -252,11 +217,11 @@ async function relayedRefresh(setup, script = BUNDLE) {
 }
 
 async function latencyBench() {
-  const tls = makeCertificate()
+  const tls = makeCertificate(work)
   const ecr = await startEcrEmulator({ tls })
   const pipecat = await startPipecatEmulator({ tls, readyAfter: 0 })
   const closers = [() => ecr.close(), () => pipecat.close()]
-  const bareEnv = { PATH: process.env.PATH, NODE_EXTRA_CA_CERTS: tls.caFile }
+  const bareEnv = { PATH: process.env.PATH, NODE_EXTRA_CA_CERTS: tls.certPath }
   try {
     const rows = []
     const countsSeen = new Set()
@@ -268,7 +233,7 @@ async function latencyBench() {
         () => ecrRelay.close(),
         () => pipecatRelay.close()
       )
-      const env = actionEnv(ecrRelay.url, inputsFor(ecr, pipecat, pipecatRelay.url), { EXPECT_EXIT: '0', NODE_EXTRA_CA_CERTS: tls.caFile })
+      const env = actionEnv(ecrRelay.url, inputsFor(ecr, pipecat, pipecatRelay.url), { EXPECT_EXIT: '0', NODE_EXTRA_CA_CERTS: tls.certPath })
       const setup = { ecr, pipecat, ecrRelay, pipecatRelay, env }
       await relayedRefresh(setup) // warm the file cache
       const bare = []
@@ -326,7 +291,7 @@ async function latencyBench() {
     for (const readyAfterMs of READY_AFTER_MS) {
       const emulator = await startPipecatEmulator({ tls, readyAfterMs })
       const relay = await startLatencyProxy({ target: emulator.url, rttMs: 40 })
-      const env = actionEnv(ecrRelay.url, inputsFor(ecr, emulator, relay.url), { EXPECT_EXIT: '0', NODE_EXTRA_CA_CERTS: tls.caFile })
+      const env = actionEnv(ecrRelay.url, inputsFor(ecr, emulator, relay.url), { EXPECT_EXIT: '0', NODE_EXTRA_CA_CERTS: tls.certPath })
       try {
         const r = await relayedRefresh({ ecr, pipecat: emulator, ecrRelay, pipecatRelay: relay, env })
         const overshoot = r.endedAt - (r.putAnsweredAt + readyAfterMs)

