@@ -9,7 +9,7 @@
 import { getOctokit } from '@actions/github'
 import { defaults } from '@actions/github/lib/utils'
 import { ActionError } from './errors.js'
-import { relativeTime, whenWithRelative } from './expiry.js'
+import { EXPIRY_PATTERN, expiryStatement, failureComment, failureIssueBody, recoveryComment, type LastRun } from './alert-text.js'
 import type { SecretState } from './summary.js'
 import { trackSecret, untrusted } from './untrusted.js'
 
@@ -40,22 +40,11 @@ export function alertTitle(secretName: string): string {
   return `Pipecat Cloud pull secret refresh failing: ${secretName}`
 }
 
-// A recovery comment records the new expiry in a hidden line, so that the next failure,
-// possibly weeks later, can tell people when the stored secret stops working. Anyone who can
-// comment can write the same line, so only comments by the token's own identity are read.
-const EXPIRY_PATTERN = /<!-- pipecat-pull-secret:expires-at=(\S+) -->/
-
 /**
  * Who writes with the default GITHUB_TOKEN. `GET /user` names the owner of a personal token; for an
  * installation token it answers 403, and the workflow's GITHUB_TOKEN writes as this bot.
  */
 const GITHUB_TOKEN_AUTHOR = 'github-actions[bot]'
-
-// GitHub refuses an issue or comment body over 65,536 characters; a failure report must still arrive.
-const MAX_BODY = 60_000
-
-// How long an ECR token lasts (ECR.md): the estimate from the last successful run rests on it.
-const TOKEN_LIFETIME_MS = 12 * 60 * 60 * 1000
 
 /** What the failed run left in Pipecat Cloud, for the issue to say truthfully. */
 export interface Failure {
@@ -195,9 +184,6 @@ async function lastRecordedExpiry(github: GitHub, repo: Repo, title: string): Pr
   return undefined
 }
 
-/** The last successful run of this run's workflow, or why it could not be read. */
-type LastRun = { startedAt: Date; url: string } | { missing: string }
-
 async function lastSuccessfulRun(github: GitHub, repo: Repo, target: AlertTarget): Promise<LastRun> {
   if (!target.runId) return { missing: 'this run has no GITHUB_RUN_ID' }
   try {
@@ -233,109 +219,6 @@ async function ensureLabel(github: GitHub, repo: Repo): Promise<void> {
   } catch (error) {
     if (!isAlreadyExists(error)) throw error
   }
-}
-
-/** One sentence on what the failed run left in Pipecat Cloud: stored but not ready is not "not updated". */
-function whatHappened(failure: Failure): string {
-  switch (failure.secret) {
-    case 'untouched':
-    case 'checked':
-      return 'Nothing was stored: the secret set keeps its previous token.'
-    case 'unconfirmed':
-      return 'Pipecat Cloud answered the store request with success but an answer that could not be read: whether the new token was stored is unknown.'
-    case 'stored':
-      return (
-        `The new token was stored, but Pipecat Cloud did not report the set ready; if it becomes ready, it holds ` +
-        `a token that expires at ${failure.expiresAt ? whenWithRelative(failure.expiresAt) : 'an unknown time'}.`
-      )
-    case 'ready':
-      return 'The secret set was refreshed and is ready; a later step of the run failed.'
-  }
-}
-
-function failureIssueBody(target: AlertTarget, failure: Failure, message: string, expiry: string): string {
-  return capped(
-    [
-      `The refresh of the Pipecat Cloud image pull secret \`${target.secretName}\` failed. ${whatHappened(failure)}`,
-      '',
-      '**Error**',
-      '',
-      fenced(message),
-      '',
-      `**Run:** ${target.runUrl}`,
-      '',
-      `**Stored secret expires:** ${expiry}`,
-      '',
-      'This issue stays open while refreshes fail: each failing run adds a comment, and the next successful run comments and closes it.'
-    ].join('\n')
-  )
-}
-
-/**
- * The best known lower bound of the stored secret's expiry: the later of what the last recovery recorded and
- * twelve hours after the last successful run of this workflow started (each later success moves it on).
- */
-function expiryStatement(failure: Failure, known: { recorded?: Date; lastRun: LastRun }, now: Date): string {
-  const consequence =
-    'From then on Pipecat Cloud cannot pull the image with the stored secret: new agents, scale-outs and restarts fail ' +
-    '(`ImagePullBackOff`) until a refresh succeeds. Agents already running keep running.'
-  if (failure.secret === 'ready') {
-    return `${whenWithRelative(failure.expiresAt as Date, now)}, the token this run stored. The next refresh must succeed before then. ${consequence}`
-  }
-  const { recorded, lastRun } = known
-  const estimate = 'startedAt' in lastRun ? new Date(lastRun.startedAt.getTime() + TOKEN_LIFETIME_MS) : undefined
-  const sources =
-    'startedAt' in lastRun
-      ? [
-          `Estimated as 12 hours after the last successful run of this workflow started (${lastRun.url}, ` +
-            `${relativeTime(lastRun.startedAt, now)}); a dry run stores nothing, so if that run was one, the secret is older.`
-        ]
-      : [`No estimate from this workflow's runs: ${lastRun.missing}.`]
-  if (recorded && estimate) sources.push(`The last recovery recorded ${whenWithRelative(recorded, now)}.`)
-  const best = [estimate, recorded].filter((at): at is Date => at !== undefined).sort((a, b) => b.getTime() - a.getTime())[0]
-  let verdict: string
-  if (best && best.getTime() > now.getTime()) {
-    verdict = `${whenWithRelative(best, now)} at the earliest; the next refresh must succeed before then.`
-  } else if (estimate) {
-    // The last successful run is the latest refresh there is, unless a later run failed only in another
-    // matrix job: a run succeeds only when all its jobs do.
-    verdict =
-      `already passed, about ${whenWithRelative(estimate, now)}, unless a later run that failed in another job ` +
-      `refreshed this secret; a refresh was needed before then.`
-  } else if (recorded) {
-    verdict = `unknown: the last recorded expiry, ${whenWithRelative(recorded, now)}, has passed, and healthy runs do not record theirs.`
-  } else {
-    verdict = 'unknown. An ECR token lasts 12 hours, so the stored secret stops working 12 hours after the last successful refresh.'
-  }
-  return `${verdict} ${sources.join(' ')} ${consequence}`
-}
-
-function failureComment(failure: Failure, message: string, runUrl: string, expiry: string): string {
-  return capped([`The refresh failed again: ${runUrl}`, '', whatHappened(failure), '', fenced(message), '', `**Stored secret expires:** ${expiry}`].join('\n'))
-}
-
-function recoveryComment(secretName: string, recovery: { expiresAt: Date; registry: string }, runUrl: string, now: Date): string {
-  const expiresAt = recovery.expiresAt.toISOString()
-  return [
-    `The refresh succeeded: ${runUrl}`,
-    '',
-    `The pull secret \`${secretName}\` now holds credentials for \`${recovery.registry}\` that expire at **${expiresAt}** ` +
-      `(${relativeTime(recovery.expiresAt, now)}); the next refresh must succeed before then. Closing this issue.`,
-    '',
-    `<!-- pipecat-pull-secret:expires-at=${expiresAt} -->`
-  ].join('\n')
-}
-
-/** Under GitHub's body limit whatever a message holds, saying so when cut. */
-function capped(body: string): string {
-  return body.length <= MAX_BODY ? body : `${body.slice(0, MAX_BODY)}\n\n(cut at ${MAX_BODY} characters)`
-}
-
-/** A code fence longer than any run of tildes in the text, so an error cannot break out of it. */
-function fenced(text: string): string {
-  const longest = Math.max(0, ...(text.match(/~+/g) ?? []).map(run => run.length))
-  const fence = '~'.repeat(Math.max(3, longest + 1))
-  return `${fence}text\n${text}\n${fence}`
 }
 
 /** Runs one API call and turns its failure into a one-line cause and fix. */
