@@ -15,5 +15,5 @@ export default {
   // uncovered. Each floor sits just under what was measured when it was set: it catches a drop, not noise.
   collectCoverageFrom: ['src/**/*.ts'],
   coverageReporters: ['text'],
-  coverageThreshold: { global: { statements: 72, branches: 64, functions: 82, lines: 72 } }
+  coverageThreshold: { global: { statements: 79, branches: 70, functions: 82, lines: 80 } }
 }
