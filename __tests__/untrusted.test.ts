@@ -74,6 +74,14 @@ describe('shaped', () => {
     expect(shaped(value, shape)).toBe(ok ? value : undefined)
   })
 
+  test('refuses a value of the right shape that carries a secret', () => {
+    // 64 hex characters hold most of a hex API key: a digest header is a place a hostile registry could put one.
+    const hexKey = '0123456789abcdef0123456789abcdef'
+    trackSecret(hexKey)
+    expect(shaped(`sha256:${hexKey}${'f'.repeat(32)}`, SHAPES.digest)).toBeUndefined()
+    expect(shaped(`sha256:${'e'.repeat(64)}`, SHAPES.digest)).toBe(`sha256:${'e'.repeat(64)}`)
+  })
+
   test('refuses what is not a string', () => {
     expect(shaped({ region: 'us-west' }, SHAPES.pipecatRegion)).toBeUndefined()
     expect(shaped(['us-west'], SHAPES.pipecatRegion)).toBeUndefined()

@@ -5,7 +5,7 @@ import type { HttpClient, HttpResponse } from './http.js'
 import type { Inputs } from './inputs.js'
 import type { PipecatApi } from './pipecat.js'
 import type { Report } from './summary.js'
-import { isObject, NOT_JSON, parseJson, redact, SHAPES, shaped, untrusted } from './untrusted.js'
+import { isObject, NOT_JSON, parseJson, SHAPES, shaped, untrusted } from './untrusted.js'
 import type { AgentProblem, AgentUse, AgentsReport } from './agents-report.js'
 
 // Which agents pull with this secret set, and can they? Read-only, and never fatal: a refresh that worked
@@ -29,12 +29,6 @@ export interface AgentCheck {
   limit?: number
   /** How many agents are inspected at a time. */
   concurrency?: number
-}
-
-/** A value of the expected shape that holds no known secret: a token can look like an image tag. */
-function clean(value: unknown, shape: RegExp, maxLength?: number): string | undefined {
-  const checked = shaped(value, shape, maxLength)
-  return checked !== undefined && redact(checked) === checked ? checked : undefined
 }
 
 /** Stops the listing or the inspection: the report says why and stays incomplete. */
@@ -92,7 +86,7 @@ async function listAgentNames(api: PipecatApi, gaps: string[]): Promise<string[]
   const names = new Set<string>()
   const odd: string[] = []
   for (const item of body.services as unknown[]) {
-    const name = isObject(item) ? clean(item.name, SHAPES.agentName) : undefined
+    const name = isObject(item) ? shaped(item.name, SHAPES.agentName) : undefined
     if (!isObject(item) || name === undefined) odd.push(untrusted(isObject(item) ? item.name : item, 60))
     else if (item.deletedAt === undefined || item.deletedAt === null) names.add(name)
   }
@@ -145,11 +139,11 @@ export function readAgent(name: string, body: unknown, check: AgentCheck): Inspe
   const healthFields = isObject(health) ? health : {}
   if (health !== undefined && health !== null && !isObject(health)) odd.push(`health ${untrusted(health, 60)}`)
 
-  const region = field('region', body.region, value => clean(value, SHAPES.pipecatRegion))
-  const image = field('image', spec.image, value => clean(value, SHAPES.imageReference, 512), true)
+  const region = field('region', body.region, value => shaped(value, SHAPES.pipecatRegion))
+  const image = field('image', spec.image, value => shaped(value, SHAPES.imageReference, 512), true)
   const ready = field('ready', body.ready, value => (typeof value === 'boolean' ? value : undefined))
-  const state = field('state', healthFields.state, value => clean(value, SHAPES.agentState) as AgentUse['state'] | undefined, true)
-  const reason = field('reason', healthFields.reason, value => clean(value, SHAPES.agentReason), true)
+  const state = field('state', healthFields.state, value => shaped(value, SHAPES.agentState) as AgentUse['state'] | undefined, true)
+  const reason = field('reason', healthFields.reason, value => shaped(value, SHAPES.agentReason), true)
   const restarts = field(
     'restartCount',
     healthFields.restartCount,

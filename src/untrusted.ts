@@ -139,9 +139,13 @@ export function forLog(message: string, max = 2000): string {
   return untrusted(message, max)
 }
 
-/** The value when it is a string of the expected shape, else undefined: shaped values are never passed on unchecked. */
+/**
+ * The value when it is a string of the expected shape, else undefined: shaped values are never passed on
+ * unchecked. A value that holds a secret is refused too, whatever its shape: a digest's 64 hex characters
+ * can carry most of an API key, and a shaped value goes to outputs and the summary as it is.
+ */
 export function shaped(value: unknown, shape: RegExp, maxLength = 256): string | undefined {
-  return typeof value === 'string' && value.length <= maxLength && shape.test(value) ? value : undefined
+  return typeof value === 'string' && value.length <= maxLength && shape.test(value) && redact(value) === value ? value : undefined
 }
 
 /** A JSON object, as opposed to null, a list or a scalar. */
