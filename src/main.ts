@@ -4,7 +4,7 @@ import { createHttpClient, preconnect, type HttpClient, type RunLimit } from './
 import type { Inputs } from './inputs.js'
 import { whenWithRelative } from './expiry.js'
 import { setOutputs, writeSummary, type Report } from './summary.js'
-import { SHAPES, shaped, untrusted } from './untrusted.js'
+import { untrusted } from './untrusted.js'
 
 // Heavy modules (the AWS SDK, the TOML parser, the GitHub client) are imported where a run needs
 // them, after the inputs are checked: start-up is most of this action's run time.
@@ -112,12 +112,12 @@ async function refresh(inputs: Inputs, report: Report, http: HttpClient, runLimi
     throw error
   })
   report.secret = 'stored'
-  report.secretRegion = shaped(stored.region, SHAPES.pipecatRegion) ?? inputs.pipecatRegion
+  report.secretRegion = stored.region ?? inputs.pipecatRegion
   log.info(`Stored the image pull secret ${inputs.secretName} for ${inputs.registryHost} in Pipecat region ${report.secretRegion ?? '(default)'}.`)
 
   if (inputs.waitForReady) {
     const state = await pipecat.waitForReady(api, inputs.secretName, { timeoutMs: inputs.waitTimeoutMs })
-    report.secretRegion = shaped(state.region, SHAPES.pipecatRegion) ?? report.secretRegion
+    report.secretRegion = state.region || report.secretRegion
     report.secret = 'ready'
     log.info(`Secret set ${inputs.secretName} is ready; the next refresh must succeed before ${whenWithRelative(token.expiresAt)}.`)
   }
@@ -160,19 +160,17 @@ export async function run(inputs: Inputs): Promise<void> {
   log.protect(inputs.apiToken)
   if (inputs.alert) log.protect(inputs.alert.token)
   inputs.environmentSecrets.forEach(log.protect)
-  const watchdog = setTimeout(
-    () => {
-      log.fail(
-        `The run did not end within its time limit (${runTimeLimitMs(inputs) / 1000}s: 60s + 6 x request-timeout + wait-timeout): rerun; if it persists, report it with this log.`
-      )
-      process.exit(1)
-    },
-    runTimeLimitMs(inputs) + WATCHDOG_GRACE_MS
-  )
+  const limitMs = runTimeLimitMs(inputs)
+  const watchdog = setTimeout(() => {
+    log.fail(
+      `The run did not end within its time limit (${limitMs / 1000}s: 60s + 6 x request-timeout + wait-timeout): rerun; if it persists, report it with this log.`
+    )
+    process.exit(1)
+  }, limitMs + WATCHDOG_GRACE_MS)
   watchdog.unref()
   const report = startReport(inputs)
   // One client for the whole run, so each host's connection is reused, and one limit for all it does.
-  const runLimit = { signal: AbortSignal.timeout(runTimeLimitMs(inputs)), seconds: runTimeLimitMs(inputs) / 1000 }
+  const runLimit = { signal: AbortSignal.timeout(limitMs), seconds: limitMs / 1000 }
   const http = createHttpClient({ timeoutMs: inputs.requestTimeoutMs, proxy: inputs.proxy, runLimit })
   try {
     await refresh(inputs, report, http, runLimit)

@@ -139,9 +139,8 @@ export async function storePullSecret(api: PipecatApi, secret: PullSecret): Prom
 const STATUSES: readonly string[] = ['pending', 'ready', 'failed'] satisfies SecretStatus[]
 
 /** One entry of the secret list, checked field by field: nothing of an odd shape is passed on. */
-function readSecretSet(entry: unknown): SecretSetState | undefined {
-  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return undefined
-  const set = entry as Record<string, unknown>
+function readSecretSet(set: unknown): SecretSetState | undefined {
+  if (!isObject(set)) return undefined
   const name = typeof set.name === 'string' ? set.name : undefined
   const type = shaped(set.type, /^[A-Za-z]{1,40}$/)
   const region = set.region === undefined || set.region === '' ? '' : shaped(set.region, SHAPES.pipecatRegion, 64)
@@ -169,9 +168,9 @@ async function findSecretSet(api: PipecatApi, secretName: string): Promise<Secre
   const list = readObject(answer, 'the secret list')
   if (!Array.isArray(list.sets)) throw oddList(`${list.sets === undefined ? 'no' : 'a malformed'} "sets" list`)
   const sets: unknown[] = list.sets
-  const entry = sets.find(set => typeof set === 'object' && set !== null && (set as { name?: unknown }).name === secretName)
+  const entry = sets.find(set => isObject(set) && set.name === secretName)
   if (entry === undefined) {
-    if (sets.some(set => typeof set !== 'object' || set === null || typeof (set as { name?: unknown }).name !== 'string')) {
+    if (sets.some(set => !isObject(set) || typeof set.name !== 'string')) {
       throw oddList('entries that are not secret sets (an entry without a name)')
     }
     return undefined
@@ -258,7 +257,7 @@ export async function listRegions(api: PipecatApi): Promise<string[]> {
   }
   const body = readObject(answer, 'the region list')
   const entries = body.regions
-  const codes = Array.isArray(entries) ? entries.map(entry => shaped((entry as { code?: unknown } | null)?.code, SHAPES.pipecatRegion)) : []
+  const codes = Array.isArray(entries) ? entries.map(entry => shaped(isObject(entry) ? entry.code : undefined, SHAPES.pipecatRegion)) : []
   if (!Array.isArray(entries) || codes.some(code => code === undefined)) {
     throw new ActionError(
       `${SERVICE} answered the region list with an odd shape (${untrusted(body, 120)}): check that pipecat-api-url points at the Pipecat Cloud API, then rerun.`
@@ -281,7 +280,8 @@ export async function checkPullSecret(api: PipecatApi, secret: { secretName: str
   if (existing.type !== 'imagePullSecret') {
     throw explainPipecatError(refusalOfPut('Cannot update existing regular secrets to image pull secrets'), secret)
   }
-  const region = shaped(existing.region, SHAPES.pipecatRegion)
+  // readSecretSet has checked its shape; an empty region is the one odd value left.
+  const region = existing.region
   if (!region) {
     throw new ActionError(
       `${SERVICE} listed secret set ${secret.secretName} with an odd region (${untrusted(existing.region, 80)}): check that pipecat-api-url points at the Pipecat Cloud API, then rerun.`
