@@ -15,10 +15,12 @@ export async function nccBuild(entry, out, { license } = {}) {
   // import()s (the AWS SDK's credential sources a run with keys in the environment never reaches) become
   // chunks loaded only when called. The CLI has options for neither.
   const moduleCondition = preferModuleCondition()
+  // No cache: ncc keeps webpack's cache under ~/.cache/ncc, and a build served from it reads no package.json,
+  // so the check below failed on every second build, and a cache from before the shim would bundle CommonJS.
   let built
   try {
     const { default: ncc } = await import('@vercel/ncc')
-    built = await ncc(entry, { minify: true, sourceMap: true, sourceMapRegister: false, license, quiet: true, mainFields: ['module', 'main'] })
+    built = await ncc(entry, { cache: false, minify: true, sourceMap: true, sourceMapRegister: false, license, quiet: true, mainFields: ['module', 'main'] })
   } finally {
     moduleCondition.restore()
   }
