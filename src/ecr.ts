@@ -61,6 +61,9 @@ function sdkRequestHandler(http: HttpClient, runLimitSeconds = 0): SdkRequestHan
 
 const SETUP = 'see docs/aws-setup.md'
 
+// ECR tokens run to a few kilobytes; this is far past any, and short of what would cost a run to mask.
+const MAX_TOKEN_LENGTH = 64 * 1024
+
 const serverFault = (name: string, region: string) =>
   new ActionError(
     `ECR in ${region} kept answering with an internal error (${untrusted(name, 60) || 'server error'}) after retries: the fault is on AWS's side; rerun later, and check the AWS Health Dashboard for ECR in ${region}.`
@@ -141,23 +144,19 @@ export async function getEcrToken(region: string, http: HttpClient, options: Ecr
     client.destroy()
   }
   const authorizationToken = data?.authorizationToken
-  if (typeof authorizationToken === 'string' && (authorizationToken.length > 64 * 1024 || !/^[A-Za-z0-9+/]+={0,2}$/.test(authorizationToken))) {
-    throw new ActionError(
-      'ECR returned a token that is not base64 of AWS:<password>, so Pipecat Cloud could not use it: check that AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_ECR point at ECR itself.'
-    )
-  }
   if (!authorizationToken) {
     throw new ActionError(
       `ECR answered GetAuthorizationToken in ${region} without a token: rerun; if it persists, check the AWS service health for ECR in ${region}.`
     )
   }
+  const notAToken = new ActionError(
+    'ECR returned a token that does not decode to AWS:<password>, so Pipecat Cloud could not use it: check that AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_ECR point at ECR itself.'
+  )
+  // Checked before it is masked: masking indexes every run of the value, which a server's megabytes must not reach.
+  if (authorizationToken.length > MAX_TOKEN_LENGTH || !/^[A-Za-z0-9+/]+={0,2}$/.test(authorizationToken)) throw notAToken
   log.protect(authorizationToken)
   const decoded = Buffer.from(authorizationToken, 'base64').toString('utf8')
-  if (!decoded.startsWith('AWS:') || decoded.length <= 4) {
-    throw new ActionError(
-      'ECR returned a token that does not decode to AWS:<password>, so Pipecat Cloud could not use it: check that AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_ECR point at ECR itself.'
-    )
-  }
+  if (!decoded.startsWith('AWS:') || decoded.length <= 4) throw notAToken
   log.protect(decoded.slice(4))
   const expiresAt = data?.expiresAt
   if (!(expiresAt instanceof Date) || Number.isNaN(expiresAt.getTime())) {

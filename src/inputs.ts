@@ -65,7 +65,8 @@ function input(env: Env, name: string): string {
 // Pipecat Cloud's own rule for set names (OpenAPI `setName`), so a bad name fails here and not at the API.
 const SET_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
 const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/
-const PIPECAT_REGION = /^[a-z]{2,}(-[a-z0-9]+)*$/
+/** Pipecat Cloud region codes (us-west, eu-central): also the shape a region from the API must have. */
+export const PIPECAT_REGION = /^[a-z]{2,}(-[a-z0-9]+)*$/
 const HOST = /^(\[[0-9a-f:.]+\]|[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)(:\d{1,5})?$/
 
 const fail = (message: string): never => {

@@ -4,8 +4,9 @@
  * the job summary, an output or an issue: known secrets removed in every form, control characters and
  * line breaks neutralised, length capped. Values that must have a known shape are checked with `shaped`.
  *
- * This module loads nothing, so it can be used before @actions/core is loaded.
+ * This module loads nothing but the input parser, so it can be used before @actions/core is loaded.
  */
+import { PIPECAT_REGION } from './inputs.js'
 
 // A run of this many characters of a secret identifies it as surely as the whole value.
 const FRAGMENT = 16
@@ -174,7 +175,7 @@ export function escapeHtml(text: string): string {
 /** Shapes outside values are checked against before they are used or shown. */
 export const SHAPES = {
   digest: /^sha256:[a-f0-9]{64}$|^sha512:[a-f0-9]{128}$/,
-  pipecatRegion: /^[a-z]{2,}(-[a-z0-9]+)*$/,
+  pipecatRegion: PIPECAT_REGION,
   /** An OCI platform component: os, architecture or variant. */
   platformPart: /^[a-z0-9][a-z0-9._-]{0,31}$/,
   /** A Pipecat Cloud agent (service) name: lowercase letters, digits and inner hyphens, at most 54. */

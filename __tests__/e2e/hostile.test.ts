@@ -180,6 +180,29 @@ const rows: Row[] = [
     expected: { code: 1, message: /^Pipecat Cloud could not provision secret set my-ecr-credentials: denied for \*\*\*/, maxMs: 10_000 }
   },
   {
+    name: 'ECR answers with a token of 1 MiB',
+    plays: 'ecr',
+    handler: (_req, res) => {
+      const token = Buffer.from(`AWS:${'p'.repeat(768 * 1024)}`).toString('base64')
+      json(
+        res,
+        200,
+        { authorizationData: [{ authorizationToken: token, expiresAt: Date.now() / 1000 + 43_200 }] },
+        { 'content-type': 'application/x-amz-json-1.1' }
+      )
+    },
+    expected: {
+      code: 1,
+      message: /^ECR returned a token that does not decode to AWS:<password>, .*AWS_ENDPOINT_URL_ECR point at ECR itself\.$/,
+      maxMs: 10_000
+    },
+    // Refused before it was masked: a megabyte mask is no credential anyone could have, and the run never used it.
+    check: (run, w) => {
+      expect(run.stdout.split('\n').filter(line => line.startsWith('::add-mask::') && line.length > 64 * 1024)).toEqual([])
+      expect(w.pipecat.requests).toEqual([])
+    }
+  },
+  {
     name: 'ECR echoes the AWS secret key in its error',
     plays: 'ecr',
     handler: (_req, res) =>
