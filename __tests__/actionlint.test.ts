@@ -1,8 +1,8 @@
 // Runs scripts/actionlint.js the way CI does, to prove it passes on this repository's
 // workflows and examples and that it fails, readably, when a workflow is broken.
-import { describe, expect, it } from '@jest/globals'
+import { afterAll, describe, expect, it } from '@jest/globals'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 
@@ -13,8 +13,12 @@ function actionlint(...dirs: string[]) {
   return { status: run.status, stdout: run.stdout, stderr: run.stderr }
 }
 
+const made: string[] = []
+afterAll(() => made.forEach(dir => rmSync(dir, { recursive: true, force: true })))
+
 function tempDir(files: Record<string, string>): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'actionlint-'))
+  made.push(dir)
   for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text)
   return dir
 }
