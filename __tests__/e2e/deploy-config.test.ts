@@ -1,10 +1,10 @@
-import { mkdtemp, readdir, readFile, rm, stat, writeFile, chmod, mkdir } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, stat, writeFile, chmod, cp, mkdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { parse } from 'smol-toml'
 import { startEcrEmulator } from '../emulators/ecr.js'
 import { startPipecatEmulator } from '../emulators/pipecat.js'
-import { awsEnv, baseInputs, expectNoLeaks, expectOneLineFailure, runAction, secretsOf, type Ecr, type Pipecat } from './harness.js'
+import { awsEnv, BUNDLE, baseInputs, expectNoLeaks, expectOneLineFailure, runAction, secretsOf, type Ecr, type Pipecat } from './harness.js'
 
 let ecr: Ecr
 let pipecat: Pipecat
@@ -188,16 +188,19 @@ describe('a config file that cannot be edited stops the run before any request',
 
 /**
  * The runner's user cannot write a 0555 directory or a 0444 file, but root can; as root the bundle runs as `nobody`
- * through setpriv (util-linux), so the check meets the same refusal a runner would.
+ * through setpriv (util-linux), so the check meets the same refusal a runner would. `nobody` may not be able
+ * to read the checkout (a clone in a private temporary folder, say), so it runs a copy of the bundle in `dir`.
  */
 async function unprivilegedNode(): Promise<string> {
   if (process.getuid?.() !== 0) return process.execPath
   await chmod(dir, 0o755)
+  const bundle = join(dir, 'dist', 'index.js')
+  await cp(dirname(BUNDLE), dirname(bundle), { recursive: true })
   const wrapper = join(dir, 'node-as-nobody')
   // A Node script, not a shell one: sh drops the INPUT_* variables whose names hold a hyphen.
   const script = [
     `#!${process.execPath}`,
-    `const { status } = require('node:child_process').spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, ...process.argv.slice(2)], { stdio: 'inherit' })`,
+    `const { status } = require('node:child_process').spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, ...process.argv.slice(2).map(arg => (arg === ${JSON.stringify(BUNDLE)} ? ${JSON.stringify(bundle)} : arg))], { stdio: 'inherit' })`,
     'process.exit(status ?? 1)'
   ]
   await writeFile(wrapper, script.join('\n') + '\n', { mode: 0o755 })
