@@ -1,7 +1,7 @@
 import * as log from './log.js'
 import { ECRClient, GetAuthorizationTokenCommand, type ECRClientConfig } from '@aws-sdk/client-ecr'
 import { ActionError } from './errors.js'
-import { AnswerTooLargeError, proxyRefusal, RunTimeLimitError, runTimeLimitMessage, type HttpClient } from './http.js'
+import { AnswerTooLargeError, certificateProblem, proxyRefusal, RunTimeLimitError, runTimeLimitMessage, type HttpClient } from './http.js'
 import { untrusted } from './untrusted.js'
 
 export interface EcrToken {
@@ -38,6 +38,8 @@ function sdkRequestHandler(http: HttpClient, runLimitSeconds = 0): SdkRequestHan
       } catch (error) {
         const refused = proxyRefusal(error, request.hostname)
         if (refused) throw new ActionError(`Could not reach ECR at ${request.hostname}: ${refused}.`)
+        const certificate = certificateProblem(error, 'ECR', request.hostname, 'aws-region and AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_ECR')
+        if (certificate) throw new ActionError(certificate)
         if (error instanceof RunTimeLimitError) throw new ActionError(runTimeLimitMessage('ECR', request.hostname, runLimitSeconds))
         if (error instanceof AnswerTooLargeError) {
           throw new ActionError(

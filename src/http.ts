@@ -114,9 +114,67 @@ function originKey(protocol: string, hostname: string, port: string | number | n
   return `${protocol}//${hostname.replace(/^\[|\]$/g, '')}:${port || (protocol === 'https:' ? 443 : 80)}`
 }
 
+/** Verification failures of a server's certificate, as Node's TLS names them. */
+const UNTRUSTED_CERTIFICATE = new Set([
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'HOSTNAME_MISMATCH'
+])
+const WRONG_NAME = 'ERR_TLS_CERT_ALTNAME_INVALID'
+
+function tlsCode(error: unknown): string | undefined {
+  for (let cause = error, depth = 0; cause && depth < 4; cause = (cause as { cause?: unknown }).cause, depth++) {
+    const code = (cause as { code?: unknown }).code
+    if (code === WRONG_NAME || (typeof code === 'string' && UNTRUSTED_CERTIFICATE.has(code))) return code
+  }
+  return undefined
+}
+
+/**
+ * A server whose certificate is for another name or not trusted: the same server answers the same way
+ * on every try, so the run ends at once with what it means. Undefined for any other error.
+ */
+export function certificateProblem(
+  error: unknown,
+  service: string,
+  host: string,
+  setting = `the URL this action was given for ${service}`
+): string | undefined {
+  const code = tlsCode(error)
+  if (!code) return undefined
+  const what =
+    code === WRONG_NAME || code === 'HOSTNAME_MISMATCH'
+      ? `presented a certificate that is not for ${host.replace(/:\d+$/, '')}`
+      : `presented a certificate this runner does not trust (${code})`
+  return `${service} at ${host} ${what}: a proxy or endpoint is misconfigured, or the connection is being intercepted, and retrying will not help; check ${setting} and the runner's HTTPS_PROXY / NO_PROXY settings (a proxy that inspects TLS needs its CA in NODE_EXTRA_CA_CERTS).`
+}
+
+/**
+ * undici 6 handles a certificate for another name apart from every other connect error: it fails the
+ * waiting requests but counts them as still running, so the next request to that origin waits forever
+ * for a connection, holding nothing, and Node ends the process with its unsettled top-level await
+ * (exit 13). Under another code the error takes undici's ordinary path, which fails the request.
+ */
+function withOrdinaryCertificateError(callback: buildConnector.Callback): buildConnector.Callback {
+  return (...args) => {
+    const [error] = args
+    if ((error as { code?: string } | null)?.code !== WRONG_NAME) return callback(...args)
+    callback(Object.assign(new Error(error!.message, { cause: error }), { code: 'HOSTNAME_MISMATCH' }), null)
+  }
+}
+
 /** Direct connections take a socket preconnect opened, when there is one, before opening their own. */
-function connectDirect(options: buildConnector.Options, callback: buildConnector.Callback): void {
+function connectDirect(options: buildConnector.Options, done: buildConnector.Callback): void {
   directConnector ??= buildConnector({})
+  const callback = withOrdinaryCertificateError(done)
   const key = originKey(options.protocol, options.hostname, options.port)
   const early = earlyConnections.get(key)
   if (!early) return void directConnector(options, callback)
@@ -323,6 +381,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         }
         const refused = proxyRefusal(error, host)
         if (refused) throw new ActionError(`Could not reach ${service} at ${host}: ${refused}.`)
+        const certificate = certificateProblem(error, service, host)
+        if (certificate) throw new ActionError(certificate)
         const reason = describeNetworkError(error, options.timeoutMs)
         waitMs = backoffDelay(attempt, policy, random)
         why = `${service} (${host}): ${reason}`

@@ -5,6 +5,7 @@ import type { Inputs } from './inputs.js'
 import { whenWithRelative } from './expiry.js'
 import { setOutputs, writeSummary, type Report } from './summary.js'
 import { untrusted } from './untrusted.js'
+import { guardRun } from './ending.js'
 
 // Heavy modules (the AWS SDK, the TOML parser, the GitHub client) are imported where a run needs
 // them, after the inputs are checked: start-up is most of this action's run time.
@@ -53,8 +54,8 @@ export function alertTimeLimitMs(inputs: Pick<Inputs, 'requestTimeoutMs'>): numb
   return Math.min(30_000, 3 * inputs.requestTimeoutMs)
 }
 
-// Past the run's limit and the alert's own, something ignored its deadline: end the process rather than hang.
-const WATCHDOG_GRACE_MS = 45_000
+// A cancelled job gets about 10 s between the runner's SIGINT and its kill; the report must fit.
+const CANCELLED_ALERT_MS = 5_000
 
 /** The report a run starts with: only what the inputs say; each step adds what it learned. */
 function startReport(inputs: Inputs): Report {
@@ -70,8 +71,14 @@ function startReport(inputs: Inputs): Report {
   }
 }
 
+/** What the run is doing now, in the user's words, for a message that must say where it stopped. */
+interface Progress {
+  doing: string
+}
+
 /** The story of a run. It fills `report` as it goes, so a failure still reports how far it got. */
-async function refresh(inputs: Inputs, report: Report, http: HttpClient, runLimit: RunLimit): Promise<void> {
+async function refresh(inputs: Inputs, report: Report, http: HttpClient, runLimit: RunLimit, progress: Progress): Promise<void> {
+  progress.doing = `reading ${inputs.configFile ?? 'the deploy config'}`
   const config = await planConfig(inputs)
   // Pipecat Cloud's handshakes happen while the AWS SDK loads and ECR answers, off the critical path.
   preconnect(inputs.apiUrl, inputs.proxy)
@@ -79,12 +86,14 @@ async function refresh(inputs: Inputs, report: Report, http: HttpClient, runLimi
     report.config = 'planned'
     report.configChanges = config.changes
   }
+  progress.doing = 'getting the ECR token'
   const { getEcrToken } = await import('./ecr.js')
   const token = await getEcrToken(inputs.awsRegion, http, { budgetMs: inputs.requestTimeoutMs + 60_000, runLimitSeconds: runLimit.seconds })
   report.expiresAt = token.expiresAt
   log.info(`Got an ECR token for ${inputs.registryHost}, valid until ${whenWithRelative(token.expiresAt)}.`)
 
   if (inputs.image && inputs.verifyImage) {
+    progress.doing = `checking ${inputs.image.full} in the registry`
     const { verifyImage } = await import('./registry.js')
     const check = await verifyImage(http, { registryUrl: inputs.registryUrl, image: inputs.image, authorizationToken: token.authorizationToken })
     log.info(`Image ${inputs.image.full} can be pulled: ${check.digest} (${check.platforms.join(', ')}).`)
@@ -96,6 +105,7 @@ async function refresh(inputs: Inputs, report: Report, http: HttpClient, runLimi
   const secret = { secretName: inputs.secretName, region: inputs.pipecatRegion }
 
   if (inputs.dryRun) {
+    progress.doing = `checking secret set ${inputs.secretName} in Pipecat Cloud (dry run)`
     const { existing } = await pipecat.checkPullSecret(api, secret)
     report.secret = 'checked'
     report.secretRegion = existing?.region
@@ -107,6 +117,7 @@ async function refresh(inputs: Inputs, report: Report, http: HttpClient, runLimi
     return
   }
 
+  progress.doing = `storing secret set ${inputs.secretName} in Pipecat Cloud`
   const stored = await pipecat.storePullSecret(api, { ...secret, host: inputs.registryUrl, authorizationToken: token.authorizationToken }).catch(error => {
     if (error instanceof pipecat.UnreadableSuccessError) report.secret = 'unconfirmed'
     throw error
@@ -116,6 +127,7 @@ async function refresh(inputs: Inputs, report: Report, http: HttpClient, runLimi
   log.info(`Stored the image pull secret ${inputs.secretName} for ${inputs.registryHost} in Pipecat region ${report.secretRegion ?? '(default)'}.`)
 
   if (inputs.waitForReady) {
+    progress.doing = `waiting for Pipecat Cloud to report secret set ${inputs.secretName} ready`
     const state = await pipecat.waitForReady(api, inputs.secretName, { timeoutMs: inputs.waitTimeoutMs })
     report.secretRegion = state.region || report.secretRegion
     report.secret = 'ready'
@@ -125,6 +137,9 @@ async function refresh(inputs: Inputs, report: Report, http: HttpClient, runLimi
   if (config) {
     config.notices.forEach(notice => log.notice(notice))
     if (config.changed) {
+      progress.doing = `writing ${config.path}`
+      // A run that was ended (cancelled, or at its limit) while it waited must not write after its report.
+      runLimit.signal.throwIfAborted()
       const { writeDeployConfig } = await import('./config-file.js')
       await writeDeployConfig(config.path, config.text)
       report.config = 'written'
@@ -137,9 +152,10 @@ async function refresh(inputs: Inputs, report: Report, http: HttpClient, runLimi
 }
 
 /** An alert that cannot be sent is a warning: it must never hide the refresh's own result. */
-async function alert(inputs: Inputs, report: Report): Promise<void> {
+async function alert(inputs: Inputs, report: Report, urgent: boolean): Promise<void> {
   if (!inputs.alert || inputs.dryRun) return
-  const target = { ...inputs.alert, secretName: inputs.secretName, timeoutMs: alertTimeLimitMs(inputs) }
+  const timeoutMs = urgent ? Math.min(CANCELLED_ALERT_MS, alertTimeLimitMs(inputs)) : alertTimeLimitMs(inputs)
+  const target = { ...inputs.alert, secretName: inputs.secretName, timeoutMs }
   try {
     const { reportFailure, reportRecovery } = await import('./alert.js')
     const result = report.failure
@@ -161,21 +177,54 @@ export async function run(inputs: Inputs): Promise<void> {
   if (inputs.alert) log.protect(inputs.alert.token)
   inputs.environmentSecrets.forEach(log.protect)
   const limitMs = runTimeLimitMs(inputs)
-  const watchdog = setTimeout(() => {
-    log.fail(
-      `The run did not end within its time limit (${limitMs / 1000}s: 60s + 6 x request-timeout + wait-timeout): rerun; if it persists, report it with this log.`
-    )
-    process.exit(1)
-  }, limitMs + WATCHDOG_GRACE_MS)
-  watchdog.unref()
   const report = startReport(inputs)
+  const progress: Progress = { doing: 'starting' }
+  // Aborted at the run's limit, or when the run is ended some other way: no request outlives the run.
+  const stop = new AbortController()
+  const runLimit = { signal: stop.signal, seconds: limitMs / 1000 }
+
+  let errorLine = false
+  let conclusion: Promise<void> | undefined
+  /** The one ending: the error line, the outputs, the summary, the alert. Later calls get the first one's promise. */
+  const conclude = (failure?: string, urgent = false): Promise<void> => {
+    conclusion ??= (async () => {
+      if (failure) {
+        report.failure = untrusted(failure, 2000)
+        stop.abort(new Error('the run was ended'))
+      }
+      if (report.failure) {
+        log.fail(report.failure)
+        errorLine = true
+      }
+      progress.doing = 'writing the outputs and the job summary'
+      try {
+        setOutputs(report)
+      } catch (error) {
+        log.warning(`Outputs not written: ${(error as Error).message}`)
+      }
+      await writeSummary(report)
+      progress.doing = 'updating the alert issue'
+      await alert(inputs, report, urgent)
+    })()
+    return conclusion
+  }
+  const guard = guardRun({
+    doing: () => progress.doing,
+    conclude,
+    limitMs,
+    onLimit: () => stop.abort(new Error('the run reached its time limit')),
+    lastWord: message => {
+      if (!errorLine) log.fail(message)
+    }
+  })
+
   // One client for the whole run, so each host's connection is reused, and one limit for all it does.
-  const runLimit = { signal: AbortSignal.timeout(limitMs), seconds: limitMs / 1000 }
   const http = createHttpClient({ timeoutMs: inputs.requestTimeoutMs, proxy: inputs.proxy, runLimit })
   try {
-    await refresh(inputs, report, http, runLimit)
+    await refresh(inputs, report, http, runLimit, progress)
     // Read-only and never fatal on its own: only fail-on-unhealthy-agents fails, once the report is complete.
     if (inputs.checkAgents) {
+      progress.doing = `checking the agents that pull with secret set ${inputs.secretName}`
       const agents = await import('./agents.js')
       // Its own client: the agents are read in parallel, a connection each.
       const parallel = createHttpClient({ timeoutMs: inputs.requestTimeoutMs, proxy: inputs.proxy, runLimit, connectionsPerHost: agents.CONCURRENCY })
@@ -186,11 +235,10 @@ export async function run(inputs: Inputs): Promise<void> {
     // With debug logging on, source maps make this stack name src/ files and lines.
     if (!(error instanceof ActionError)) log.debug(`Unexpected error: ${(error as Error)?.stack ?? String(error)}`)
     // Redacted once here: the summary and the alert issue show it too, and the runner masks only the log.
-    report.failure = untrusted(failureMessage(error), 2000)
-    log.fail(report.failure)
+    // A run already being ended (cancelled, at its limit) keeps the message that ended it.
+    if (!conclusion) report.failure = untrusted(failureMessage(error), 2000)
   }
   // A failed run reports too: what was done, what was not, and the outputs that are known.
-  setOutputs(report)
-  await writeSummary(report)
-  await alert(inputs, report)
+  await conclude()
+  guard.release()
 }

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process'
+import { execFile, type ChildProcess } from 'node:child_process'
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -49,6 +49,8 @@ export interface ActionRun {
   durationMs: number
   /** The `::error::` line's text, the way the runner shows a failed step. */
   error?: string
+  /** The signal that ended the process, when one did (the harness's own timeout sends SIGTERM). */
+  signal?: string
 }
 
 export interface RunOptions {
@@ -56,6 +58,8 @@ export interface RunOptions {
   env?: Record<string, string>
   /** Node binary: the tests run the bundle on this machine's Node and on the declared node24. */
   node?: string
+  /** Node options before the bundle's path, e.g. `--import` of a fault a test injects. */
+  nodeArgs?: string[]
   cwd?: string
   timeoutMs?: number
 }
@@ -66,6 +70,17 @@ export interface RunOptions {
  * machine (proxies, AWS profiles) leaks in; IMDS is off so no test ever reaches for a cloud address.
  */
 export async function runAction(options: RunOptions): Promise<ActionRun> {
+  return (await startAction(options)).result
+}
+
+export interface StartedAction {
+  /** The running bundle, for a test that signals it as the runner does when a job is cancelled. */
+  child: ChildProcess
+  result: Promise<ActionRun>
+}
+
+/** runAction, with the child process in hand while it runs. */
+export async function startAction(options: RunOptions): Promise<StartedAction> {
   const dir = await mkdtemp(join(tmpdir(), 'action-run-'))
   const outputFile = join(dir, 'output')
   const summaryFile = join(dir, 'summary')
@@ -84,20 +99,24 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
   }
   for (const [name, value] of Object.entries(options.inputs)) env[`INPUT_${name.toUpperCase()}`] = value
   const started = Date.now()
-  const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>(done => {
-    execFile(
+  let child!: ChildProcess
+  const finished = new Promise<{ code: number; stdout: string; stderr: string; signal?: string }>(done => {
+    child = execFile(
       options.node ?? process.execPath,
-      [BUNDLE],
+      [...(options.nodeArgs ?? []), BUNDLE],
       { env, cwd: options.cwd ?? dir, timeout: options.timeoutMs ?? 60_000, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr })
+      (error, stdout, stderr) => done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr, signal: error?.signal ?? undefined })
     )
   })
-  const durationMs = Date.now() - started
-  const outputs = parseOutputFile(await readFile(outputFile, 'utf8'))
-  const summary = await readFile(summaryFile, 'utf8')
-  await rm(dir, { recursive: true, force: true })
-  const error = /^::error::(.*)$/m.exec(stdout)?.[1]
-  return { code, stdout, stderr, outputs, summary, durationMs, error }
+  const result = finished.then(async ({ code, stdout, stderr, signal }) => {
+    const durationMs = Date.now() - started
+    const outputs = parseOutputFile(await readFile(outputFile, 'utf8'))
+    const summary = await readFile(summaryFile, 'utf8')
+    await rm(dir, { recursive: true, force: true })
+    const error = /^::error::(.*)$/m.exec(stdout)?.[1]
+    return { code, stdout, stderr, outputs, summary, durationMs, error, signal }
+  })
+  return { child, result }
 }
 
 /** Forms a secret could take on its way out: as is, JSON-escaped, URL-encoded, base64. */

@@ -21,6 +21,8 @@ export interface ProxyVisit {
 export interface ConnectProxyOptions {
   /** Answer every tunnel and request with this status, as a proxy that wants credentials (407) or forbids the target (403). */
   refuseWith?: number
+  /** Open every tunnel to this `host:port` instead of the one asked for, as a proxy that intercepts or is misrouted. */
+  spliceTo?: string
 }
 
 export interface ConnectProxy {
@@ -103,7 +105,8 @@ export async function startConnectProxy(options: ConnectProxyOptions = {}): Prom
       return
     }
     let established = false
-    const upstream: Socket = connect(target.port, target.hostname, () => {
+    const destination = (options.spliceTo && splitTarget(options.spliceTo)) || target
+    const upstream: Socket = connect(destination.port, destination.hostname, () => {
       established = true
       visits.push({ target: name, method: 'CONNECT', status: 200 })
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
