@@ -26,6 +26,8 @@ export interface Inputs {
   image?: ImageRef
   verifyImage: boolean
   configFile?: string
+  /** The folder config-file must stay inside, links resolved: the checkout (GITHUB_WORKSPACE), else the working directory. */
+  workspace: string
   deployConfig: DeployConfigInputs
   alert?: AlertInputs
   /** Report the agents that pull with this secret set, and warn about the ones that cannot. */
@@ -315,6 +317,7 @@ export function readInputs(env: Env = process.env): Inputs {
     image,
     verifyImage,
     configFile,
+    workspace: env.GITHUB_WORKSPACE || process.cwd(),
     deployConfig,
     alert: readAlert(env),
     ...readAgentChecks(env),

@@ -26,7 +26,7 @@ async function planConfig(inputs: Inputs): Promise<ConfigPlan | undefined> {
     import('./deploy-config.js'),
     import('./config-diff.js')
   ])
-  const existing = await readDeployConfig(inputs.configFile)
+  const existing = await readDeployConfig(inputs.configFile, inputs.workspace)
   const plan = planDeployConfig(
     existing,
     {
@@ -141,7 +141,7 @@ async function refresh(inputs: Inputs, report: Report, http: HttpClient, runLimi
       // A run that was ended (cancelled, or at its limit) while it waited must not write after its report.
       runLimit.signal.throwIfAborted()
       const { writeDeployConfig } = await import('./config-file.js')
-      await writeDeployConfig(config.path, config.text)
+      await writeDeployConfig(config.path, config.text, inputs.workspace)
       report.config = 'written'
       log.info(`Wrote ${config.path}.`)
     } else {

@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process'
+import { readdirSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
@@ -248,6 +250,28 @@ describe('an ending nobody foresaw is as loud as one that was', () => {
       expect(drippingPipecat.requests.map(r => r.method)).toEqual(['PUT'])
     } finally {
       await drippingPipecat.close()
+    }
+  })
+})
+
+describe('a config-file that is not a deploy config is refused before any request, with nothing written', () => {
+  test.each([
+    ['a named pipe', (path: string) => execFileSync('mkfifo', [path]), /is a named pipe \(FIFO\), not a regular file/],
+    ['a link to /dev/zero', (path: string) => symlinkSync('/dev/zero', path), /is a device, not a regular file/],
+    ['a 1.5 GiB file', (path: string) => truncateSync((writeFileSync(path, ''), path), 1.5 * 1024 ** 3), /is over 1 MiB, far more than a deploy config ever is/]
+  ])('%s', async (_kind, make, message) => {
+    await startServices()
+    const workspace = await mkdtemp(join(dir, 'workspace-'))
+    make(join(workspace, 'pcc-deploy.toml'))
+    try {
+      const run = await (await startAction({ ...options({ 'config-file': 'pcc-deploy.toml', 'agent-name': 'bot' }), cwd: workspace })).result
+
+      expectLoudEnding(run, new RegExp(`^Input config-file: pcc-deploy\\.toml ${message.source}.*Nothing was read or changed\\.$`), /not stored/)
+      expect(run.outputs['config-file']).toBe('')
+      expect([ecr.requests, pipecat.requests]).toEqual([[], []])
+      expect(readdirSync(workspace)).toEqual(['pcc-deploy.toml'])
+    } finally {
+      await rm(workspace, { recursive: true, force: true })
     }
   })
 })
