@@ -8,8 +8,8 @@
 
 /** The process as this module uses it, so the tests can hand it a stand-in. */
 export interface GuardedProcess {
-  on(event: 'SIGINT' | 'SIGTERM' | 'beforeExit' | 'unhandledRejection' | 'uncaughtException', listener: (...args: never[]) => void): unknown
-  off(event: string, listener: (...args: never[]) => void): unknown
+  on(event: 'SIGINT' | 'SIGTERM' | 'beforeExit' | 'unhandledRejection' | 'uncaughtException', listener: (...args: unknown[]) => void): unknown
+  off(event: string, listener: (...args: unknown[]) => void): unknown
   exit(code: number): void
   exitCode?: number | string | null
 }
@@ -44,11 +44,11 @@ export interface Guard {
 }
 
 export function guardRun(options: GuardOptions): Guard {
-  const proc = options.process ?? (process as unknown as GuardedProcess)
+  const proc = options.process ?? (process)
   const setTimer = options.setTimer ?? ((callback: () => void, ms: number) => setTimeout(callback, ms))
   let released = false
   let ending: Promise<void> | undefined
-  const listeners: [string, (...args: never[]) => void][] = []
+  const listeners: [string, (...args: unknown[]) => void][] = []
 
   const exitCode = (): number => (Number(proc.exitCode) ? Number(proc.exitCode) : 0)
   function end(failure: string, urgent = false): void {
@@ -59,7 +59,7 @@ export function guardRun(options: GuardOptions): Guard {
       () => proc.exit(1)
     )
   }
-  function listen(event: Parameters<GuardedProcess['on']>[0], listener: (...args: never[]) => void): void {
+  function listen(event: Parameters<GuardedProcess['on']>[0], listener: (...args: unknown[]) => void): void {
     proc.on(event, listener)
     listeners.push([event, listener])
   }
