@@ -44,7 +44,7 @@ export interface Guard {
 }
 
 export function guardRun(options: GuardOptions): Guard {
-  const proc = options.process ?? (process)
+  const proc = options.process ?? process
   const setTimer = options.setTimer ?? ((callback: () => void, ms: number) => setTimeout(callback, ms))
   let released = false
   let ending: Promise<void> | undefined
