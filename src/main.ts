@@ -4,6 +4,7 @@ import { createHttpClient, preconnect, type HttpClient, type RunLimit } from './
 import type { Inputs } from './inputs.js'
 import { whenWithRelative } from './expiry.js'
 import { setOutputs, writeSummary, type Report } from './summary.js'
+import { reportStaleness, sendHeartbeat, startRunHistory } from './run-report.js'
 import { untrusted } from './untrusted.js'
 
 // Heavy modules (the AWS SDK, the TOML parser, the GitHub client) are imported where a run needs
@@ -143,7 +144,11 @@ async function alert(inputs: Inputs, report: Report): Promise<void> {
   try {
     const { reportFailure, reportRecovery } = await import('./alert.js')
     const result = report.failure
-      ? await reportFailure(target, { message: report.failure, secret: report.secret, expiresAt: report.expiresAt })
+      ? await reportFailure(
+          target,
+          { message: report.failure, secret: report.secret, expiresAt: report.expiresAt },
+          report.lastSuccess ?? { missing: 'the workflow runs were not read' }
+        )
       : await reportRecovery(target, { expiresAt: report.expiresAt as Date, registry: report.registry })
     if (result.action !== 'none') log.info(`Alert issue #${result.issueNumber}: ${result.action}.`)
   } catch (error) {
@@ -160,6 +165,8 @@ export async function run(inputs: Inputs): Promise<void> {
   log.protect(inputs.apiToken)
   if (inputs.alert) log.protect(inputs.alert.token)
   inputs.environmentSecrets.forEach(log.protect)
+  if ('token' in inputs.runHistory) log.protect(inputs.runHistory.token)
+  if (inputs.heartbeat) [inputs.heartbeat.url, inputs.heartbeat.failureUrl].forEach(log.protect)
   const limitMs = runTimeLimitMs(inputs)
   const watchdog = setTimeout(() => {
     log.fail(
@@ -172,6 +179,10 @@ export async function run(inputs: Inputs): Promise<void> {
   // One client for the whole run, so each host's connection is reused, and one limit for all it does.
   const runLimit = { signal: AbortSignal.timeout(limitMs), seconds: limitMs / 1000 }
   const http = createHttpClient({ timeoutMs: inputs.requestTimeoutMs, proxy: inputs.proxy, runLimit })
+  // Without the run's time limit, so a run that reached it still reports; each request has request-timeout.
+  const reporting = createHttpClient({ timeoutMs: inputs.requestTimeoutMs, proxy: inputs.proxy })
+  // Read alongside the refresh, off its critical path; awaited only when the run reports.
+  const history = startRunHistory(inputs, reporting)
   try {
     await refresh(inputs, report, http, runLimit)
     // Read-only and never fatal on its own: only fail-on-unhealthy-agents fails, once the report is complete.
@@ -190,6 +201,8 @@ export async function run(inputs: Inputs): Promise<void> {
     log.fail(report.failure)
   }
   // A failed run reports too: what was done, what was not, and the outputs that are known.
+  await reportStaleness(report, history)
+  await sendHeartbeat(inputs, report, reporting)
   setOutputs(report)
   await writeSummary(report)
   await alert(inputs, report)

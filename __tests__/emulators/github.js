@@ -1,5 +1,5 @@
-// A local stand-in for the few GitHub REST endpoints that src/alert.ts calls, so the
-// tests exercise the real @actions/github client over real HTTP instead of mocks.
+// A local stand-in for the few GitHub REST endpoints that src/alert.ts and src/run-history.ts call, so the
+// tests exercise the real clients over real HTTP instead of mocks.
 // It answers the way api.github.com does for these calls (status codes, error bodies,
 // pagination links) and keeps its state in plain arrays the tests can read.
 import http from 'node:http'
