@@ -19,6 +19,11 @@ export interface RunHistory {
   lastSuccess: LastRun
   /** When this run started, as GitHub recorded it; undefined when it could not be read. */
   thisRunStartedAt?: Date
+  /**
+   * The workflow runs on a schedule (this run or its last success was a scheduled one). Only then do its
+   * gaps date the stored token: a release pipeline's runs are days apart while a schedule refreshes.
+   */
+  scheduled?: boolean
 }
 
 /** A failed lookup, with the reason the report gives. */
@@ -46,7 +51,8 @@ export async function readRunHistory(http: HttpClient, where: RunHistoryInputs |
     if (!last) return { lastSuccess: { missing: 'this workflow has no successful run yet' }, thisRunStartedAt }
     const startedAt = dateOf(last.run_started_at ?? last.created_at)
     if (!Number.isInteger(last.id) || !startedAt) throw new Missing(`GitHub listed a run of an odd shape (${untrusted(last, 80)})`)
-    return { lastSuccess: { startedAt, url: `${where.runsUrl}/${String(last.id)}` }, thisRunStartedAt }
+    const scheduled = current.event === 'schedule' || last.event === 'schedule'
+    return { lastSuccess: { startedAt, url: `${where.runsUrl}/${String(last.id)}` }, thisRunStartedAt, scheduled }
   } catch (error) {
     const missing = error instanceof Missing ? error.message : `GitHub's API could not be read (${untrusted((error as Error)?.message ?? error, 120)})`
     return { lastSuccess: { missing }, thisRunStartedAt }
@@ -103,9 +109,9 @@ export interface Gap {
   expiredAt: Date
 }
 
-/** The gap before this run, when its workflow's last success started more than 12 hours before it. */
+/** The gap before this run, when its scheduled workflow's last success started more than 12 hours before it. */
 export function gapBefore(history: RunHistory, now: Date): Gap | undefined {
-  if (!('startedAt' in history.lastSuccess)) return undefined
+  if (!('startedAt' in history.lastSuccess) || !history.scheduled) return undefined
   const started = history.thisRunStartedAt ?? now
   if (started.getTime() - history.lastSuccess.startedAt.getTime() <= TOKEN_LIFETIME_MS) return undefined
   return { lastSuccess: history.lastSuccess, expiredAt: new Date(history.lastSuccess.startedAt.getTime() + TOKEN_LIFETIME_MS) }

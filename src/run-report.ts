@@ -25,6 +25,7 @@ export async function reportStaleness(report: Report, history: Promise<RunHistor
     log.info(`When this workflow last succeeded is unknown: ${read.lastSuccess.missing}.`)
     return
   }
+  if (!read.scheduled) report.lastSuccessNote = 'not a scheduled workflow, so its gaps do not date the stored token'
   const gap = gapBefore(read, now)
   if (!gap) {
     log.info(`The last successful run of this workflow started ${whenWithRelative(read.lastSuccess.startedAt, now)}.`)

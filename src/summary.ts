@@ -42,6 +42,8 @@ export interface Report {
   failure?: string
   /** When this workflow last succeeded, or why that is unknown; undefined until read. */
   lastSuccess?: LastRun
+  /** Why the last success says less than it seems, when it does. */
+  lastSuccessNote?: string
   /** The window in which the stored token had expired before this run, in one line, when there was one. */
   gap?: string
   /** What became of the heartbeat ping, when heartbeat-url is set. */
@@ -123,7 +125,11 @@ function lastSuccessRow(report: Report, now: Date): string | undefined {
   const last = report.lastSuccess
   if (!last) return undefined
   if ('missing' in last) return `unknown: ${last.missing}`
-  const note = report.dryRun ? ' (this dry run stores nothing: the stored token dates from the last real refresh)' : ''
+  const notes = [report.lastSuccessNote, report.dryRun ? 'this dry run stores nothing: the stored token dates from the last real refresh' : undefined]
+  const note = notes
+    .filter(Boolean)
+    .map(text => ` (${text})`)
+    .join('')
   return `${whenWithRelative(last.startedAt, now)}${note}, ${last.url}`
 }
 

@@ -39,10 +39,18 @@ afterEach(async () => {
   await Promise.all([ecr.close(), pipecat.close(), github.close()])
 })
 
-/** This run, started a minute ago, and its workflow's last success `hoursAgo` before now. */
-function history(hoursAgo: number) {
-  github.addRun({ id: THIS_RUN, workflow_id: 42, repository: 'acme/agents', status: 'in_progress', conclusion: null, run_started_at: iso(Date.now() - 60_000) })
-  github.addRun({ id: LAST_SUCCESS, workflow_id: 42, repository: 'acme/agents', run_started_at: iso(Date.now() - hoursAgo * HOUR) })
+/** This run, started a minute ago, and its workflow's last success `hoursAgo` before now, both started by `event`. */
+function history(hoursAgo: number, event = 'schedule') {
+  github.addRun({
+    id: THIS_RUN,
+    workflow_id: 42,
+    repository: 'acme/agents',
+    status: 'in_progress',
+    conclusion: null,
+    event,
+    run_started_at: iso(Date.now() - 60_000)
+  })
+  github.addRun({ id: LAST_SUCCESS, workflow_id: 42, repository: 'acme/agents', event, run_started_at: iso(Date.now() - hoursAgo * HOUR) })
   // A failed run in between and another workflow's success are not the last success.
   github.addRun({ id: 4995, workflow_id: 42, repository: 'acme/agents', conclusion: 'failure', run_started_at: iso(Date.now() - HOUR) })
   github.addRun({ id: 4996, workflow_id: 43, repository: 'acme/agents', run_started_at: iso(Date.now() - HOUR) })
@@ -104,6 +112,29 @@ test('last success 2 h ago: the summary names it, and nothing warns', async () =
   expect(result.summary).toMatch(new RegExp(`<td>Last successful run</td><td>\\S+ \\(2 h ago\\), ${lastRunUrl}</td>`))
   expect(result.summary).not.toContain('had expired')
   expectNoLeaks(result, [...secretsOf(ecr, pipecat), GITHUB_TOKEN])
+})
+
+test('a release pipeline, not on a schedule, names its last success 3 days ago without warning: its gaps do not date the token', async () => {
+  await start()
+  history(72, 'release')
+  const result = await run()
+
+  expect(result.code).toBe(0)
+  expect(warnings(result)).toEqual([])
+  expect(result.summary).toMatch(
+    new RegExp(
+      `<td>Last successful run</td><td>\\S+ \\(3 d ago\\) \\(not a scheduled workflow, so its gaps do not date the stored token\\), ${lastRunUrl}</td>`
+    )
+  )
+})
+
+test('a manual run of a scheduled workflow reports the gap after its last scheduled success', async () => {
+  await start()
+  history(20)
+  github.workflowRuns.find((r: { id: number }) => r.id === THIS_RUN).event = 'workflow_dispatch'
+  const result = await run()
+
+  expect(warnings(result)).toEqual([expect.stringMatching(/expired at \S+ \(8 h ago\) and was replaced only by this run/)])
 })
 
 test('a dry run reports the gap too, and says it stores nothing', async () => {

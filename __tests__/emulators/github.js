@@ -215,11 +215,13 @@ export async function startGitHubEmulator({ token, login = 'github-actions[bot]'
     workflowRuns,
     /**
      * Records a run of a workflow in the repository, as the Actions API lists it.
-     * @param {{ id: number, workflow_id: number, repository: string, conclusion?: string | null, status?: string, run_started_at: string }} run
+     * A scheduled run unless `event` says otherwise.
+     * @param {{ id: number, workflow_id: number, repository: string, conclusion?: string | null, status?: string, event?: string, run_started_at: string }} run
      */
     addRun(run) {
       const { repository } = run
       workflowRuns.push({
+        event: 'schedule',
         status: 'completed',
         conclusion: 'success',
         created_at: run.run_started_at,
