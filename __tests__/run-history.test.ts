@@ -129,6 +129,7 @@ describe('the gap before a run', () => {
         'and was replaced only by this run at 2026-03-02T12:00:00.000Z, so pulls with the secret failed for 8 h in between: ' +
         'find out why the runs stopped or failed (a disabled or delayed schedule, failing runs), and set heartbeat-url so a stopped schedule is noticed before the next expiry.'
     )
+    expect(gapMessage(gap!, 'stored', NOW, true)).toMatch(/, and check the heartbeat check's period and grace \(under 12 hours in all\) and who it alerts\.$/)
     expect(gapMessage(gap!, 'dry-run', NOW)).toMatch(
       /, and this dry run stores nothing, so pulls with the secret have failed since then and still do: run the refresh without dry-run now/
     )

@@ -201,7 +201,7 @@ export async function run(inputs: Inputs): Promise<void> {
     log.fail(report.failure)
   }
   // A failed run reports too: what was done, what was not, and the outputs that are known.
-  await reportStaleness(report, history)
+  await reportStaleness(inputs, report, history)
   await sendHeartbeat(inputs, report, reporting)
   setOutputs(report)
   await writeSummary(report)

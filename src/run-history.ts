@@ -121,11 +121,13 @@ export function gapBefore(history: RunHistory, now: Date): Gap | undefined {
 export type Outcome = 'stored' | 'dry-run' | 'not-stored'
 
 /** One line for the warning and the summary: when the token expired, until when pulls failed, and what to do. */
-export function gapMessage(gap: Gap, outcome: Outcome, now: Date): string {
+export function gapMessage(gap: Gap, outcome: Outcome, now: Date, heartbeat = false): string {
   const since =
     `The last successful run of this workflow started ${whenWithRelative(gap.lastSuccess.startedAt, now)}, more than 12 hours before this one ` +
     `(${gap.lastSuccess.url}): the stored token expired at ${whenWithRelative(gap.expiredAt, now)}`
-  const watch = 'set heartbeat-url so a stopped schedule is noticed before the next expiry'
+  const watch = heartbeat
+    ? "check the heartbeat check's period and grace (under 12 hours in all) and who it alerts"
+    : 'set heartbeat-url so a stopped schedule is noticed before the next expiry'
   switch (outcome) {
     case 'stored':
       return `${since} and was replaced only by this run at ${now.toISOString()}, so pulls with the secret failed for ${span(gap.expiredAt, now)} in between: find out why the runs stopped or failed (a disabled or delayed schedule, failing runs), and ${watch}.`

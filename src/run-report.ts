@@ -18,7 +18,7 @@ export function startRunHistory(inputs: Inputs, http: HttpClient): Promise<RunHi
 }
 
 /** Adds the last success to the report, and warns when the stored token had expired before this run. */
-export async function reportStaleness(report: Report, history: Promise<RunHistory>, now: Date = new Date()): Promise<void> {
+export async function reportStaleness(inputs: Inputs, report: Report, history: Promise<RunHistory>, now: Date = new Date()): Promise<void> {
   const read = await history
   report.lastSuccess = read.lastSuccess
   if ('missing' in read.lastSuccess) {
@@ -32,7 +32,7 @@ export async function reportStaleness(report: Report, history: Promise<RunHistor
     return
   }
   const stored = report.secret === 'stored' || report.secret === 'ready'
-  report.gap = gapMessage(gap, report.dryRun ? 'dry-run' : stored ? 'stored' : 'not-stored', now)
+  report.gap = gapMessage(gap, report.dryRun ? 'dry-run' : stored ? 'stored' : 'not-stored', now, inputs.heartbeat !== undefined)
   log.warning(report.gap)
 }
 
