@@ -1,11 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { ALERT_LABEL, alertTitle, reportFailure, reportRecovery, type AlertTarget } from '../src/alert.js'
 import { trackSecret } from '../src/untrusted.js'
+import { createHttpClient } from '../src/http.js'
+import { readRunHistory } from '../src/run-history.js'
 import { ActionError } from '../src/errors.js'
 import { startGitHubEmulator } from './emulators/github.js'
 
 const TOKEN = 'ghs_alertTestToken0123456789'
 const SECRET = 'ecr-pull-us-west'
+// What main hands the alert when this workflow's runs say nothing (run-history.ts reads them).
+const NO_RUNS = { missing: 'this workflow has no successful run yet' }
 
 type Emulator = Awaited<ReturnType<typeof startGitHubEmulator>>
 
@@ -33,7 +37,11 @@ describe('alert issue', () => {
   const everyBody = () => [...github.issues.map(i => i.body), ...github.comments.map(c => c.body)].join('\n')
 
   it('opens one labelled issue on the first failure', async () => {
-    const result = await reportFailure(target, { message: 'AccessDeniedException: not authorized to perform ecr:GetAuthorizationToken', secret: 'untouched' })
+    const result = await reportFailure(
+      target,
+      { message: 'AccessDeniedException: not authorized to perform ecr:GetAuthorizationToken', secret: 'untouched' },
+      NO_RUNS
+    )
 
     expect(result).toEqual({ action: 'opened', issueNumber: 1 })
     expect(github.issues).toHaveLength(1)
@@ -49,10 +57,10 @@ describe('alert issue', () => {
   })
 
   it('comments on the open issue instead of opening a second one', async () => {
-    await reportFailure(target, { message: 'first failure', secret: 'untouched' })
+    await reportFailure(target, { message: 'first failure', secret: 'untouched' }, NO_RUNS)
     const second = { ...target, runUrl: 'https://github.com/acme/voice-bot/actions/runs/1002' }
 
-    const result = await reportFailure(second, { message: 'Pipecat Cloud answered 500', secret: 'untouched' })
+    const result = await reportFailure(second, { message: 'Pipecat Cloud answered 500', secret: 'untouched' }, NO_RUNS)
 
     expect(result).toEqual({ action: 'commented', issueNumber: 1 })
     expect(github.issues).toHaveLength(1)
@@ -62,15 +70,15 @@ describe('alert issue', () => {
   })
 
   it('keeps a separate issue for each secret', async () => {
-    await reportFailure(target, { message: 'boom', secret: 'untouched' })
-    const other = await reportFailure({ ...target, secretName: 'ecr-pull-eu' }, { message: 'boom', secret: 'untouched' })
+    await reportFailure(target, { message: 'boom', secret: 'untouched' }, NO_RUNS)
+    const other = await reportFailure({ ...target, secretName: 'ecr-pull-eu' }, { message: 'boom', secret: 'untouched' }, NO_RUNS)
 
     expect(other).toEqual({ action: 'opened', issueNumber: 2 })
     expect(github.issues.map(i => i.title)).toEqual([alertTitle(SECRET), alertTitle('ecr-pull-eu')])
   })
 
   it('comments and closes the issue on recovery, recording the new expiry', async () => {
-    await reportFailure(target, { message: 'boom', secret: 'untouched' })
+    await reportFailure(target, { message: 'boom', secret: 'untouched' }, NO_RUNS)
     const recovered = { ...target, runUrl: 'https://github.com/acme/voice-bot/actions/runs/1003' }
 
     const result = await reportRecovery(recovered, {
@@ -96,10 +104,10 @@ describe('alert issue', () => {
   })
 
   it('opens a new issue after a recovery, stating the expiry that recovery recorded', async () => {
-    await reportFailure(target, { message: 'first outage', secret: 'untouched' })
+    await reportFailure(target, { message: 'first outage', secret: 'untouched' }, NO_RUNS)
     await reportRecovery(target, { expiresAt: new Date('2099-05-01T12:00:00.000Z'), registry: 'r' })
 
-    const result = await reportFailure(target, { message: 'second outage', secret: 'untouched' })
+    const result = await reportFailure(target, { message: 'second outage', secret: 'untouched' }, NO_RUNS)
 
     expect(result).toEqual({ action: 'opened', issueNumber: 2 })
     expect(github.issues.filter(i => i.state === 'open')).toHaveLength(1)
@@ -110,10 +118,10 @@ describe('alert issue', () => {
   })
 
   it('calls an expiry that has already passed unknown', async () => {
-    await reportFailure(target, { message: 'first outage', secret: 'untouched' })
+    await reportFailure(target, { message: 'first outage', secret: 'untouched' }, NO_RUNS)
     await reportRecovery(target, { expiresAt: new Date('2001-01-01T00:00:00Z'), registry: 'r' })
 
-    await reportFailure(target, { message: 'second outage', secret: 'untouched' })
+    await reportFailure(target, { message: 'second outage', secret: 'untouched' }, NO_RUNS)
 
     expect(github.issues[1].body).toMatch(/unknown: the last recorded expiry, 2001-01-01T00:00:00\.000Z \(\d+ d( \d+ h)? ago\), has passed/)
   })
@@ -121,7 +129,7 @@ describe('alert issue', () => {
   it('names `issues: write` when the token may not write issues', async () => {
     github.failNext()
 
-    const error = await reportFailure(target, { message: 'boom', secret: 'untouched' }).catch((e: unknown) => e)
+    const error = await reportFailure(target, { message: 'boom', secret: 'untouched' }, NO_RUNS).catch((e: unknown) => e)
 
     expect(error).toBeInstanceOf(ActionError)
     expect(String(error)).toMatch(/403 Resource not accessible by integration\): add `issues: write` to the job's `permissions`/)
@@ -129,7 +137,7 @@ describe('alert issue', () => {
   })
 
   it('names `issues: write` when closing is refused too', async () => {
-    await reportFailure(target, { message: 'boom', secret: 'untouched' })
+    await reportFailure(target, { message: 'boom', secret: 'untouched' }, NO_RUNS)
     github.failNext()
 
     await expect(reportRecovery(target, { expiresAt: new Date('2099-01-01T00:00:00Z'), registry: 'r' })).rejects.toThrow(
@@ -140,7 +148,7 @@ describe('alert issue', () => {
   it('names `github-token` when GitHub rejects the token', async () => {
     const wrong = { ...target, token: 'ghs_wrongToken' }
 
-    const failing = reportFailure(wrong, { message: 'boom', secret: 'untouched' })
+    const failing = reportFailure(wrong, { message: 'boom', secret: 'untouched' }, NO_RUNS)
 
     await expect(failing).rejects.toThrow(/401 Bad credentials\): pass a valid token in `github-token`/)
   })
@@ -148,18 +156,18 @@ describe('alert issue', () => {
   it('says when GitHub cannot be reached at all', async () => {
     github.failNext({ on: 'any', drop: true })
 
-    await expect(reportFailure(target, { message: 'boom', secret: 'untouched' })).rejects.toThrow(
+    await expect(reportFailure(target, { message: 'boom', secret: 'untouched' }, NO_RUNS)).rejects.toThrow(
       new RegExp(`Could not reach the GitHub API at ${github.url} to list open issues`)
     )
   })
 
   it('never writes the token into an issue, a comment or an error', async () => {
     // Even if the refresh error somehow carries the token, it must not be published.
-    await reportFailure(target, { message: `request failed with header token ${TOKEN}`, secret: 'untouched' })
-    await reportFailure(target, { message: `again ${TOKEN}`, secret: 'untouched' })
+    await reportFailure(target, { message: `request failed with header token ${TOKEN}`, secret: 'untouched' }, NO_RUNS)
+    await reportFailure(target, { message: `again ${TOKEN}`, secret: 'untouched' }, NO_RUNS)
     await reportRecovery(target, { expiresAt: new Date('2099-05-01T12:00:00.000Z'), registry: 'r' })
     github.failNext({ status: 500, message: `upstream said ${TOKEN}` })
-    const error = await reportFailure(target, { message: 'boom', secret: 'untouched' }).catch((e: Error) => e)
+    const error = await reportFailure(target, { message: 'boom', secret: 'untouched' }, NO_RUNS).catch((e: Error) => e)
 
     expect(everyBody()).toContain('request failed with header token ***')
     expect(everyBody()).not.toContain(TOKEN)
@@ -168,7 +176,9 @@ describe('alert issue', () => {
   })
 
   it('refuses a malformed repository before calling GitHub', async () => {
-    await expect(reportFailure({ ...target, repository: 'just-a-name' }, { message: 'boom', secret: 'untouched' })).rejects.toThrow(/expected owner\/repo/)
+    await expect(reportFailure({ ...target, repository: 'just-a-name' }, { message: 'boom', secret: 'untouched' }, NO_RUNS)).rejects.toThrow(
+      /expected owner\/repo/
+    )
     expect(github.requests).toEqual([])
   })
 })
@@ -185,7 +195,6 @@ describe('alert issue: what it trusts and what it says', () => {
       token: TOKEN,
       repository: 'acme/voice-bot',
       runUrl: 'https://github.com/acme/voice-bot/actions/runs/1001',
-      runId: '1001',
       secretName: SECRET,
       apiUrl: github.url,
       timeoutMs: 30_000
@@ -195,9 +204,15 @@ describe('alert issue: what it trusts and what it says', () => {
     await github.close()
   })
 
+  /** What main reads for the staleness report and hands the alert: the last successful run of run 1001's workflow. */
+  async function lastRun() {
+    const where = { token: TOKEN, apiUrl: github.url, repository: 'acme/voice-bot', runId: '1001', runsUrl: 'https://github.com/acme/voice-bot/actions/runs' }
+    return (await readRunHistory(createHttpClient({ timeoutMs: 5_000 }), where, 5_000)).lastSuccess
+  }
+
   /** A closed alert issue whose recovery recorded `recordedAt`, then a marker comment from `mallory`. */
   async function recoveredThenForged(recordedAt: string, forgedAt: string) {
-    await reportFailure(target, { message: 'first outage', secret: 'untouched' }, NOW)
+    await reportFailure(target, { message: 'first outage', secret: 'untouched' }, await lastRun(), NOW)
     await reportRecovery(target, { expiresAt: new Date(recordedAt), registry: 'r' }, NOW)
     const response = await fetch(`${github.url}/repos/acme/voice-bot/issues/1/comments`, {
       method: 'POST',
@@ -211,7 +226,7 @@ describe('alert issue: what it trusts and what it says', () => {
     await start()
     await recoveredThenForged('2026-03-01T20:00:00.000Z', '2099-01-01T00:00:00.000Z')
 
-    await reportFailure(target, { message: 'second outage', secret: 'untouched' }, NOW)
+    await reportFailure(target, { message: 'second outage', secret: 'untouched' }, await lastRun(), NOW)
 
     expect(github.comments.map(c => c.user.login)).toEqual(['github-actions[bot]', 'mallory'])
     expect(github.issues[1].body).toContain('**Stored secret expires:** 2026-03-01T20:00:00.000Z (in 8 h) at the earliest')
@@ -223,7 +238,7 @@ describe('alert issue: what it trusts and what it says', () => {
     // Here the forger is the default bot: a marker by it is not the token's own.
     await recoveredThenForged('2026-03-01T20:00:00.000Z', '2099-01-01T00:00:00.000Z')
 
-    await reportFailure(target, { message: 'second outage', secret: 'untouched' }, NOW)
+    await reportFailure(target, { message: 'second outage', secret: 'untouched' }, await lastRun(), NOW)
 
     expect(github.requests.some(r => r.path === '/user')).toBe(true)
     expect(github.issues[1].body).toContain('2026-03-01T20:00:00.000Z (in 8 h) at the earliest')
@@ -233,14 +248,14 @@ describe('alert issue: what it trusts and what it says', () => {
   it("with a GitHub App's token, reads no recorded expiry, not even its own, and still estimates from the runs", async () => {
     // An App's installation token writes as <app>[bot], and GET /user answers it with 403.
     await start({ login: 'release-app[bot]' })
-    await reportFailure(target, { message: 'first outage', secret: 'untouched' }, NOW)
+    await reportFailure(target, { message: 'first outage', secret: 'untouched' }, await lastRun(), NOW)
     await reportRecovery(target, { expiresAt: new Date('2026-03-01T20:00:00.000Z'), registry: 'r' }, NOW)
     expect(github.comments.map(c => c.user.login)).toEqual(['release-app[bot]'])
     expect(github.comments[0].body).toContain('2026-03-01T20:00:00.000Z')
     github.addRun({ id: 1001, workflow_id: 7, repository: 'acme/voice-bot', conclusion: null, status: 'in_progress', run_started_at: '2026-03-01T11:59:00Z' })
     github.addRun({ id: 990, workflow_id: 7, repository: 'acme/voice-bot', run_started_at: '2026-03-01T06:17:00Z' })
 
-    await reportFailure(target, { message: 'second outage', secret: 'untouched' }, NOW)
+    await reportFailure(target, { message: 'second outage', secret: 'untouched' }, await lastRun(), NOW)
 
     expect(github.requests.some(r => r.path === '/user')).toBe(true)
     const body = github.issues[1].body
@@ -255,7 +270,7 @@ describe('alert issue: what it trusts and what it says', () => {
     github.addRun({ id: 980, workflow_id: 7, repository: 'acme/voice-bot', conclusion: 'failure', run_started_at: '2026-03-01T09:00:00Z' })
     github.addRun({ id: 985, workflow_id: 8, repository: 'acme/voice-bot', run_started_at: '2026-03-01T10:00:00Z' })
 
-    await reportFailure(target, { message: 'boom', secret: 'untouched' }, NOW)
+    await reportFailure(target, { message: 'boom', secret: 'untouched' }, await lastRun(), NOW)
 
     const body = github.issues[0].body
     expect(body).toContain('**Stored secret expires:** 2026-03-01T18:17:00.000Z (in 6 h 17 m) at the earliest; the next refresh must succeed before then.')
@@ -268,7 +283,7 @@ describe('alert issue: what it trusts and what it says', () => {
     github.addRun({ id: 990, workflow_id: 7, repository: 'acme/voice-bot', run_started_at: '2026-03-01T06:17:00Z' })
     github.addRun({ id: 1001, workflow_id: 7, repository: 'acme/voice-bot', conclusion: null, status: 'in_progress', run_started_at: '2026-03-01T11:59:00Z' })
 
-    await reportFailure(target, { message: 'boom', secret: 'untouched' }, NOW)
+    await reportFailure(target, { message: 'boom', secret: 'untouched' }, await lastRun(), NOW)
 
     const body = github.issues[1].body
     expect(body).toContain('**Stored secret expires:** 2026-03-01T20:00:00.000Z (in 8 h) at the earliest')
@@ -280,9 +295,9 @@ describe('alert issue: what it trusts and what it says', () => {
     await start()
     github.addRun({ id: 990, workflow_id: 7, repository: 'acme/voice-bot', run_started_at: '2026-03-01T06:17:00Z' })
     github.addRun({ id: 1001, workflow_id: 7, repository: 'acme/voice-bot', conclusion: null, status: 'in_progress', run_started_at: '2026-03-01T11:59:00Z' })
-    await reportFailure(target, { message: 'boom', secret: 'untouched' }, NOW)
+    await reportFailure(target, { message: 'boom', secret: 'untouched' }, await lastRun(), NOW)
 
-    await reportFailure(target, { message: 'boom again', secret: 'untouched' }, new Date('2026-03-01T17:00:00.000Z'))
+    await reportFailure(target, { message: 'boom again', secret: 'untouched' }, await lastRun(), new Date('2026-03-01T17:00:00.000Z'))
 
     expect(github.comments[0].body).toContain('**Stored secret expires:** 2026-03-01T18:17:00.000Z (in 1 h 17 m) at the earliest')
   })
@@ -292,7 +307,7 @@ describe('alert issue: what it trusts and what it says', () => {
     github.addRun({ id: 1001, workflow_id: 7, repository: 'acme/voice-bot', conclusion: null, status: 'in_progress', run_started_at: '2026-03-01T11:59:00Z' })
     github.addRun({ id: 900, workflow_id: 7, repository: 'acme/voice-bot', run_started_at: '2026-02-28T22:00:00Z' })
 
-    await reportFailure(target, { message: 'boom', secret: 'untouched' }, NOW)
+    await reportFailure(target, { message: 'boom', secret: 'untouched' }, await lastRun(), NOW)
 
     expect(github.issues[0].body).toContain('**Stored secret expires:** already passed, about 2026-03-01T10:00:00.000Z (2 h ago)')
   })
@@ -300,7 +315,7 @@ describe('alert issue: what it trusts and what it says', () => {
   it('leaves the estimate out with a note, and still opens the issue, without `actions: read`', async () => {
     await start({ actionsRead: false })
 
-    const result = await reportFailure(target, { message: 'boom', secret: 'untouched' }, NOW)
+    const result = await reportFailure(target, { message: 'boom', secret: 'untouched' }, await lastRun(), NOW)
 
     expect(result.action).toBe('opened')
     expect(github.issues[0].body).toContain(
@@ -312,8 +327,8 @@ describe('alert issue: what it trusts and what it says', () => {
     await start()
     const failure = { message: 'Secret set x is still pending after 120s', secret: 'stored' as const, expiresAt: new Date('2026-03-02T00:00:00.000Z') }
 
-    await reportFailure(target, failure, NOW)
-    await reportFailure(target, failure, NOW)
+    await reportFailure(target, failure, await lastRun(), NOW)
+    await reportFailure(target, failure, await lastRun(), NOW)
 
     for (const text of [github.issues[0].body, github.comments[0].body]) {
       expect(text).toContain('The new token was stored, but Pipecat Cloud did not report the set ready')
@@ -329,7 +344,7 @@ describe('alert issue: what it trusts and what it says', () => {
     trackSecret(ecrToken)
     const message = `refused: ${ecrToken} / ${password} / ${encodeURIComponent(password)} / ${TOKEN} ${'x'.repeat(200_000)}`
 
-    await reportFailure(target, { message, secret: 'untouched' }, NOW)
+    await reportFailure(target, { message, secret: 'untouched' }, await lastRun(), NOW)
 
     const body = github.issues[0].body
     expect(body.length).toBeLessThan(65_536)

@@ -89,14 +89,36 @@ describe('readInputs', () => {
       token: 'ghs_x',
       repository: 'acme/agents',
       runUrl: 'https://github.com/acme/agents/actions/runs/42',
-      runId: '42',
       apiUrl: undefined
     })
   })
 
-  test('a run id that is not a number is not used to look up the workflow', () => {
-    withInputs({ ...BASE, 'alert-issue': 'true', 'github-token': 'ghs_x' })
-    expect(readInputs({ GITHUB_REPOSITORY: 'acme/agents', GITHUB_RUN_ID: '42/../1' }).alert?.runId).toBeUndefined()
+  const ACTIONS = { GITHUB_REPOSITORY: 'acme/agents', GITHUB_RUN_ID: '42', GITHUB_API_URL: 'https://api.github.com/', GITHUB_SERVER_URL: 'https://github.com' }
+
+  test('in GitHub Actions, the workflow runs are read with github-token from GITHUB_API_URL', () => {
+    withInputs({ ...BASE, 'github-token': 'ghs_x' })
+    expect(readInputs(ACTIONS).runHistory).toEqual({
+      token: 'ghs_x',
+      apiUrl: 'https://api.github.com',
+      repository: 'acme/agents',
+      runId: '42',
+      runsUrl: 'https://github.com/acme/agents/actions/runs'
+    })
+  })
+
+  test.each([
+    ['outside GitHub Actions', {}, {}, /not a GitHub Actions run/],
+    ['a run id that is not a number', { ...ACTIONS, GITHUB_RUN_ID: '42/../1' }, {}, /GITHUB_RUN_ID or GITHUB_REPOSITORY does not have the shape/],
+    ['an API URL in clear', { ...ACTIONS, GITHUB_API_URL: 'http://api.github.com' }, {}, /GITHUB_API_URL is not an https URL/],
+    ['an empty github-token', ACTIONS, { 'github-token': '' }, /github-token is empty: leave it at its default/]
+  ])('the workflow runs are not read: %s', (_case, env, inputs, missing) => {
+    withInputs({ ...BASE, 'github-token': 'ghs_x', ...inputs })
+    expect(readInputs(env).runHistory).toEqual({ missing: expect.stringMatching(missing) })
+  })
+
+  test('a heartbeat URL is kept as given, without its fragment', () => {
+    withInputs({ ...BASE, 'heartbeat-url': 'https://hc-ping.com/0f4c7d1e-5a8b-4f6a-9c2d-3e1b2a4c5d6e#x' })
+    expect(readInputs({}).heartbeat).toEqual({ url: 'https://hc-ping.com/0f4c7d1e-5a8b-4f6a-9c2d-3e1b2a4c5d6e', failureUrl: undefined })
   })
 
   // Each bad value must name its input, so the person reading the log knows what to change.
@@ -140,6 +162,41 @@ describe('readInputs', () => {
   ])('rejects %s = %j', (name, value, message) => {
     withInputs({ ...BASE, [name]: value })
     expect(() => readInputs({ GITHUB_REPOSITORY: 'acme/agents' })).toThrow(message)
+  })
+
+  // The URL is a credential: no message may show any of it, not even the part that made it wrong.
+  test.each([
+    [{ 'heartbeat-url': 'http://status.acme.test/ping/0f4c7d1e-5a8b-4f6a-9c2d-3e1b2a4c5d6e' }, /heartbeat-url is not an https URL/],
+    [{ 'heartbeat-url': 'ftp://status.acme.test/ping/0f4c7d1e-5a8b-4f6a-9c2d-3e1b2a4c5d6e' }, /heartbeat-url is not an https URL/],
+    [{ 'heartbeat-url': 'status.acme.test/ping/0f4c7d1e-5a8b-4f6a-9c2d-3e1b2a4c5d6e' }, /heartbeat-url is not a URL/],
+    [{ 'heartbeat-url': 'https://me:0f4c7d1e-5a8b-4f6a@status.acme.test/ping/9c2d-3e1b2a4c5d6e' }, /heartbeat-url carries a user name or password/],
+    [
+      { 'heartbeat-url': 'https://status.acme.test/ping/0f4c7d1e-5a8b-4f6a-9c2d-3e1b2a4c5d6e\nhttps://status.acme.test/ping/x' },
+      /heartbeat-url holds a space, line break/
+    ],
+    [
+      { 'heartbeat-failure-url': 'https://status.acme.test/ping/0f4c7d1e-5a8b-4f6a-9c2d-3e1b2a4c5d6e/fail' },
+      /heartbeat-failure-url is set but heartbeat-url is empty/
+    ],
+    [
+      {
+        'heartbeat-url': 'https://status.acme.test/ping/0f4c7d1e-5a8b-4f6a-9c2d-3e1b2a4c5d6e',
+        'heartbeat-failure-url': 'http://status.acme.test/ping/0f4c7d1e-5a8b-4f6a-9c2d-3e1b2a4c5d6e'
+      },
+      /heartbeat-failure-url is not an https URL/
+    ]
+  ])('rejects heartbeat inputs %j without showing them', (inputs, message) => {
+    withInputs({ ...BASE, ...inputs })
+    const error = (() => {
+      try {
+        readInputs({})
+      } catch (thrown) {
+        return (thrown as Error).message
+      }
+      return 'no error'
+    })()
+    expect(error).toMatch(message)
+    expect(error).not.toMatch(/acme|0f4c7d1e|9c2d/)
   })
 
   test.each([

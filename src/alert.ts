@@ -18,8 +18,6 @@ export interface AlertTarget {
   /** owner/repo */
   repository: string
   runUrl: string
-  /** This run's id, to find its workflow's last successful run; without it the estimate is left out. */
-  runId?: string
   secretName: string
   /** GitHub API base URL; @actions/github falls back to GITHUB_API_URL, then api.github.com */
   apiUrl?: string
@@ -71,14 +69,14 @@ interface IssueRef {
   pull_request?: unknown
 }
 
-export async function reportFailure(target: AlertTarget, failure: Failure, now: Date = new Date()): Promise<AlertResult> {
+/** `lastRun` is what main read for the staleness report (run-history.ts), so the runs are read once per run. */
+export async function reportFailure(target: AlertTarget, failure: Failure, lastRun: LastRun, now: Date = new Date()): Promise<AlertResult> {
   const { github, repo, title, context } = connect(target)
   const message = untrusted(failure.message, 4000)
 
   const [open] = await attempt('list open issues', context, () => findAlertIssues(github, repo, title, 'open'))
   // Said again on every failure: the time left is what the person on call needs, and it shrinks.
   const recorded = await attempt('read closed issues', context, () => lastRecordedExpiry(github, repo, title))
-  const lastRun = await lastSuccessfulRun(github, repo, target)
   const expiry = expiryStatement(failure, { recorded, lastRun }, now)
   if (open) {
     await attempt('comment on an issue', context, () =>
@@ -182,30 +180,6 @@ async function lastRecordedExpiry(github: GitHub, repo: Repo, title: string): Pr
     if (!Number.isNaN(at.getTime())) return at
   }
   return undefined
-}
-
-async function lastSuccessfulRun(github: GitHub, repo: Repo, target: AlertTarget): Promise<LastRun> {
-  if (!target.runId) return { missing: 'this run has no GITHUB_RUN_ID' }
-  try {
-    const { data: current } = await github.rest.actions.getWorkflowRun({ ...repo, run_id: Number(target.runId) })
-    const workflowId = current?.workflow_id
-    if (typeof workflowId !== 'number') return { missing: `GitHub answered this run without a workflow id (${untrusted(workflowId, 40)})` }
-    const { data } = await github.rest.actions.listWorkflowRuns({ ...repo, workflow_id: workflowId, status: 'success', per_page: 5 })
-    const last = (Array.isArray(data?.workflow_runs) ? data.workflow_runs : []).find(run => String(run?.id) !== target.runId)
-    if (!last) return { missing: 'this workflow has no successful run yet' }
-    const startedAt = new Date(String(last.run_started_at ?? last.created_at))
-    if (!Number.isInteger(last.id) || Number.isNaN(startedAt.getTime())) {
-      return { missing: `GitHub listed a run of an odd shape (${untrusted(last, 80)})` }
-    }
-    return { startedAt, url: target.runUrl.replace(/\/[^/]*$/, `/${last.id}`) }
-  } catch (error) {
-    const status = (error as { status?: unknown })?.status
-    if (status === 403) {
-      return { missing: "the job cannot read its workflow runs (403): add `actions: read` to the job's `permissions`" }
-    }
-    if (status === 404) return { missing: `GitHub did not find run ${target.runId} of ${target.repository} (404)` }
-    return { missing: `the workflow runs could not be read (${untrusted((error as Error)?.message ?? error, 120)})` }
-  }
 }
 
 async function ensureLabel(github: GitHub, repo: Repo): Promise<void> {

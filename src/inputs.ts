@@ -30,6 +30,10 @@ export interface Inputs {
   workspace: string
   deployConfig: DeployConfigInputs
   alert?: AlertInputs
+  /** A dead-man's-switch service to ping after each run; its URLs are credentials. */
+  heartbeat?: HeartbeatInputs
+  /** Where this run's workflow history is read, for the staleness report, or why it cannot be. */
+  runHistory: RunHistoryInputs | { missing: string }
   /** Report the agents that pull with this secret set, and warn about the ones that cannot. */
   checkAgents: boolean
   /** End the run as failed when an agent using this set has a problem (after the refresh). */
@@ -52,9 +56,26 @@ export interface AlertInputs {
   token: string
   repository: string
   runUrl: string
-  /** This run's id: the Actions API tells its workflow, whose last successful run dates the stored secret. */
-  runId?: string
   apiUrl?: string
+}
+
+export interface HeartbeatInputs {
+  /** Pinged after a successful run. */
+  url: string
+  /** Pinged after a failed run; without it, heartbeat.ts derives it from url by the service's convention. */
+  failureUrl?: string
+}
+
+export interface RunHistoryInputs {
+  token: string
+  /** GitHub API base, without a trailing slash: the only place the token is sent. */
+  apiUrl: string
+  /** owner/repo */
+  repository: string
+  /** This run's id: the Actions API tells its workflow, whose last successful run dates the stored secret. */
+  runId: string
+  /** Links to runs are this followed by /<run id>. */
+  runsUrl: string
 }
 
 type Env = Record<string, string | undefined>
@@ -235,8 +256,68 @@ function readAlert(env: Env): AlertInputs | undefined {
   if (!token) fail('Input alert-issue is true but github-token is empty: leave github-token at its default (${{ github.token }}) or pass a token.')
   if (!repository) fail('Input alert-issue is true but GITHUB_REPOSITORY is not set: alerts work only inside a GitHub Actions run.')
   const server = env.GITHUB_SERVER_URL || 'https://github.com'
-  const runId = /^\d+$/.test(env.GITHUB_RUN_ID ?? '') ? env.GITHUB_RUN_ID : undefined
-  return { token, repository, runUrl: `${server}/${repository}/actions/runs/${env.GITHUB_RUN_ID ?? ''}`, runId, apiUrl: env.GITHUB_API_URL }
+  return { token, repository, runUrl: `${server}/${repository}/actions/runs/${env.GITHUB_RUN_ID ?? ''}`, apiUrl: env.GITHUB_API_URL }
+}
+
+/** A URL the action sends a credential to: https, or http to a loopback test server; undefined when neither. */
+function credentialUrl(raw: string): URL | undefined {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    return undefined
+  }
+  return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url.hostname)) ? url : undefined
+}
+
+/** A heartbeat URL is a credential (anyone holding it can report for you), so no message here shows any of it. */
+function readHeartbeatUrl(env: Env, name: string): string | undefined {
+  const raw = input(env, name)
+  if (raw === '') return undefined
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0020\u007f-\u009f]/.test(raw)) {
+    fail(`Input ${name} holds a space, line break or control character: copy the ping URL again into the secret, as one line.`)
+  }
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    return fail(`Input ${name} is not a URL: pass the ping URL your monitoring service shows (such as https://hc-ping.com/<uuid>) from a secret.`)
+  }
+  if (url.username || url.password) fail(`Input ${name} carries a user name or password: use the ping URL as the monitoring service shows it, without them.`)
+  if (!credentialUrl(raw)) {
+    fail(`Input ${name} is not an https URL: use the service's https ping URL (http is allowed only for loopback test servers), so it never travels in clear.`)
+  }
+  url.hash = ''
+  return url.href
+}
+
+function readHeartbeat(env: Env): HeartbeatInputs | undefined {
+  const url = readHeartbeatUrl(env, 'heartbeat-url')
+  const failureUrl = readHeartbeatUrl(env, 'heartbeat-failure-url')
+  if (failureUrl && !url) fail('Input heartbeat-failure-url is set but heartbeat-url is empty: set heartbeat-url too, or remove heartbeat-failure-url.')
+  return url ? { url, failureUrl } : undefined
+}
+
+// Why a run cannot tell when its workflow last succeeded; the staleness report says it instead.
+function readRunHistory(env: Env): RunHistoryInputs | { missing: string } {
+  const { GITHUB_RUN_ID: runId, GITHUB_REPOSITORY: repository, GITHUB_API_URL: apiUrl } = env
+  if (!runId || !repository || !apiUrl) {
+    return {
+      missing: 'this is not a GitHub Actions run (GITHUB_RUN_ID, GITHUB_REPOSITORY or GITHUB_API_URL is not set), so there are no workflow runs to read'
+    }
+  }
+  if (!/^\d+$/.test(runId) || !/^[\w.-]+\/[\w.-]+$/.test(repository)) {
+    return { missing: 'GITHUB_RUN_ID or GITHUB_REPOSITORY does not have the shape GitHub gives them: do not override them in the workflow' }
+  }
+  const api = credentialUrl(apiUrl)
+  if (!api || api.search || api.username || api.password) {
+    return { missing: 'GITHUB_API_URL is not an https URL, so the token is not sent there: do not override it in the workflow' }
+  }
+  const token = input(env, 'github-token')
+  if (!token) return { missing: 'github-token is empty: leave it at its default, ${{ github.token }}' }
+  const server = env.GITHUB_SERVER_URL || 'https://github.com'
+  return { token, apiUrl: `${api.origin}${api.pathname}`.replace(/\/+$/, ''), repository, runId, runsUrl: `${server}/${repository}/actions/runs` }
 }
 
 /** A proxy variable that is set must be a URL undici can use; the message names the variable, never its value's password. */
@@ -320,6 +401,8 @@ export function readInputs(env: Env = process.env): Inputs {
     workspace: env.GITHUB_WORKSPACE || process.cwd(),
     deployConfig,
     alert: readAlert(env),
+    heartbeat: readHeartbeat(env),
+    runHistory: readRunHistory(env),
     ...readAgentChecks(env),
     debug: env.RUNNER_DEBUG === '1',
     environmentSecrets: [env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN].filter((value): value is string => Boolean(value))

@@ -4,6 +4,7 @@ import { createHttpClient, preconnect, type HttpClient, type RunLimit } from './
 import type { Inputs } from './inputs.js'
 import { whenWithRelative } from './expiry.js'
 import { setOutputs, writeSummary, type Report } from './summary.js'
+import { reportStaleness, sendHeartbeat, startRunHistory } from './run-report.js'
 import { untrusted } from './untrusted.js'
 import { guardRun } from './ending.js'
 
@@ -159,7 +160,11 @@ async function alert(inputs: Inputs, report: Report, urgent: boolean): Promise<v
   try {
     const { reportFailure, reportRecovery } = await import('./alert.js')
     const result = report.failure
-      ? await reportFailure(target, { message: report.failure, secret: report.secret, expiresAt: report.expiresAt })
+      ? await reportFailure(
+          target,
+          { message: report.failure, secret: report.secret, expiresAt: report.expiresAt },
+          report.lastSuccess ?? { missing: 'the workflow runs were not read' }
+        )
       : await reportRecovery(target, { expiresAt: report.expiresAt as Date, registry: report.registry })
     if (result.action !== 'none') log.info(`Alert issue #${result.issueNumber}: ${result.action}.`)
   } catch (error) {
@@ -176,12 +181,19 @@ export async function run(inputs: Inputs): Promise<void> {
   log.protect(inputs.apiToken)
   if (inputs.alert) log.protect(inputs.alert.token)
   inputs.environmentSecrets.forEach(log.protect)
+  if ('token' in inputs.runHistory) log.protect(inputs.runHistory.token)
+  if (inputs.heartbeat) [inputs.heartbeat.url, inputs.heartbeat.failureUrl].forEach(log.protect)
   const limitMs = runTimeLimitMs(inputs)
   const report = startReport(inputs)
   const progress: Progress = { doing: 'starting' }
   // Aborted at the run's limit, or when the run is ended some other way: no request outlives the run.
   const stop = new AbortController()
   const runLimit = { signal: stop.signal, seconds: limitMs / 1000 }
+
+  // Without the run's time limit, so a run that reached it still reports; each request has request-timeout.
+  const reporting = createHttpClient({ timeoutMs: inputs.requestTimeoutMs, proxy: inputs.proxy })
+  // Read alongside the refresh, off its critical path; awaited only when the run reports.
+  const history = startRunHistory(inputs, reporting)
 
   let errorLine = false
   let conclusion: Promise<void> | undefined
@@ -196,6 +208,14 @@ export async function run(inputs: Inputs): Promise<void> {
         log.fail(report.failure)
         errorLine = true
       }
+      // A cancelled job is killed about 10 s after its first signal: the summary comes first, and the
+      // staleness read and the ping, each up to request-timeout, come after it or not at all.
+      if (!urgent) {
+        progress.doing = 'reading when this workflow last succeeded'
+        await reportStaleness(inputs, report, history)
+        progress.doing = 'pinging the heartbeat URL'
+        await sendHeartbeat(inputs, report, reporting)
+      }
       progress.doing = 'writing the outputs and the job summary'
       try {
         setOutputs(report)
@@ -204,7 +224,7 @@ export async function run(inputs: Inputs): Promise<void> {
       }
       await writeSummary(report)
       progress.doing = 'updating the alert issue'
-      await alert(inputs, report, urgent)
+      await Promise.all([alert(inputs, report, urgent), urgent ? sendHeartbeat(inputs, report, reporting) : undefined])
     })()
     return conclusion
   }

@@ -1,4 +1,5 @@
 import * as core from './core.js'
+import type { LastRun } from './alert-text.js'
 import { agentsOutput, agentsSummaryHtml, type AgentsReport } from './agents-report.js'
 import { whenWithRelative } from './expiry.js'
 import * as log from './log.js'
@@ -39,6 +40,14 @@ export interface Report {
   agents?: AgentsReport
   /** The one-line message the run failed with. */
   failure?: string
+  /** When this workflow last succeeded, or why that is unknown; undefined until read. */
+  lastSuccess?: LastRun
+  /** Why the last success says less than it seems, when it does. */
+  lastSuccessNote?: string
+  /** The window in which the stored token had expired before this run, in one line, when there was one. */
+  gap?: string
+  /** What became of the heartbeat ping, when heartbeat-url is set. */
+  heartbeat?: string
 }
 
 /** Only what is known: a value the run never reached is an empty output, never a guess. */
@@ -112,6 +121,18 @@ function tokenExpiry(report: Report, stored: boolean, now: Date): string {
   return stored ? `${when}; the next refresh must succeed before then` : `${when}: this run's token, not stored`
 }
 
+function lastSuccessRow(report: Report, now: Date): string | undefined {
+  const last = report.lastSuccess
+  if (!last) return undefined
+  if ('missing' in last) return `unknown: ${last.missing}`
+  const notes = [report.lastSuccessNote, report.dryRun ? 'this dry run stores nothing: the stored token dates from the last real refresh' : undefined]
+  const note = notes
+    .filter(Boolean)
+    .map(text => ` (${text})`)
+    .join('')
+  return `${whenWithRelative(last.startedAt, now)}${note}, ${last.url}`
+}
+
 export async function writeSummary(report: Report, now: Date = new Date()): Promise<void> {
   const stored = report.secret === 'stored' || report.secret === 'ready'
   const rows: [string, string | undefined][] = [
@@ -122,7 +143,9 @@ export async function writeSummary(report: Report, now: Date = new Date()): Prom
     ['Token expires', tokenExpiry(report, stored, now)],
     ['Image', report.image],
     ['Image check', imageRow(report)],
-    ['Platforms', report.platforms ? report.platforms.join(', ') || 'none' : undefined]
+    ['Platforms', report.platforms ? report.platforms.join(', ') || 'none' : undefined],
+    ['Last successful run', lastSuccessRow(report, now)],
+    ['Heartbeat', report.heartbeat]
   ]
   const table = rows.filter((row): row is [string, string] => row[1] !== undefined).map(([item, value]) => [escapeHtml(item), escapeHtml(value)])
   core.summary.addHeading(heading(report), 3).addTable([
@@ -137,6 +160,7 @@ export async function writeSummary(report: Report, now: Date = new Date()): Prom
       .addRaw(`<p><strong>Error:</strong> ${escapeHtml(report.failure)}</p>`, true)
       .addRaw(`<p><strong>Next step:</strong> ${escapeHtml(nextStep(report))}</p>`, true)
   }
+  if (report.gap) core.summary.addRaw(`<p><strong>The stored token had expired before this run:</strong> ${escapeHtml(report.gap)}</p>`, true)
   if (report.configFile && report.config) {
     core.summary.addHeading(escapeHtml(`${report.configFile} (${configVerb(report)})`), 4).addRaw(report.configChanges || 'No change needed.', true)
   }

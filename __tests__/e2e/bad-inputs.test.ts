@@ -39,6 +39,8 @@ const CONFIG = 'agent_name = "support-bot"\nimage_credentials = "my-ecr-credenti
 const REGISTRY = '123456789012.dkr.ecr.us-east-1.amazonaws.com'
 const URL_PASSWORD = 'hunter2-in-the-url'
 const GITHUB_TOKEN = `ghs_${'G'.repeat(36)}`
+// A ping URL is a credential: the rows that break one check that no part of it is printed.
+const CHECK = '5f3c9d2e-8a41-4b7e-b0c6-1d2e3f4a5b6c'
 
 const SET_NAME_RULE = /3 to 63 characters of lowercase letters, digits, "-" and "\."/
 const TWELVE_DIGITS = /use the 12-digit ID of the AWS account/
@@ -262,6 +264,27 @@ const rows: Row[] = [
     case: 'empty with alert-issue',
     inputs: { 'alert-issue': 'true', 'github-token': '' },
     says: /alert-issue is true but github-token is empty/
+  },
+  {
+    input: 'heartbeat-url',
+    case: 'http to a public host',
+    inputs: { 'heartbeat-url': `http://hc-ping.com/${CHECK}` },
+    says: /heartbeat-url is not an https URL: use the service's https ping URL/,
+    secrets: [`hc-ping.com/${CHECK}`, CHECK]
+  },
+  {
+    input: 'heartbeat-url',
+    case: 'without a scheme',
+    inputs: { 'heartbeat-url': `hc-ping.com/${CHECK}` },
+    says: /heartbeat-url is not a URL: pass the ping URL your monitoring service shows/,
+    secrets: [`hc-ping.com/${CHECK}`, CHECK]
+  },
+  {
+    input: 'heartbeat-failure-url',
+    case: 'set without heartbeat-url',
+    inputs: { 'heartbeat-failure-url': `https://hc-ping.com/${CHECK}/fail` },
+    says: /is set but heartbeat-url is empty: set heartbeat-url too, or remove heartbeat-failure-url/,
+    secrets: [CHECK]
   },
   {
     input: 'alert-issue',

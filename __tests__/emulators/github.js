@@ -1,5 +1,5 @@
-// A local stand-in for the few GitHub REST endpoints that src/alert.ts calls, so the
-// tests exercise the real @actions/github client over real HTTP instead of mocks.
+// A local stand-in for the few GitHub REST endpoints that src/alert.ts and src/run-history.ts call, so the
+// tests exercise the real clients over real HTTP instead of mocks.
 // It answers the way api.github.com does for these calls (status codes, error bodies,
 // pagination links) and keeps its state in plain arrays the tests can read.
 import http from 'node:http'
@@ -215,11 +215,13 @@ export async function startGitHubEmulator({ token, login = 'github-actions[bot]'
     workflowRuns,
     /**
      * Records a run of a workflow in the repository, as the Actions API lists it.
-     * @param {{ id: number, workflow_id: number, repository: string, conclusion?: string | null, status?: string, run_started_at: string }} run
+     * A scheduled run unless `event` says otherwise.
+     * @param {{ id: number, workflow_id: number, repository: string, conclusion?: string | null, status?: string, event?: string, run_started_at: string }} run
      */
     addRun(run) {
       const { repository } = run
       workflowRuns.push({
+        event: 'schedule',
         status: 'completed',
         conclusion: 'success',
         created_at: run.run_started_at,
