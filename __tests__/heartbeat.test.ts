@@ -78,3 +78,30 @@ describe('ping', () => {
     expect(asked).toHaveLength(1)
   })
 })
+
+describe('what a failed ping says', () => {
+  const failing = (error: Error & { code?: string }, described: string) => ({
+    send: () => Promise.reject(new Error('not used')),
+    sendOnce: () => Promise.reject(error),
+    describeFailure: () => described
+  })
+  const URL = 'https://hc-ping.com/5f3c9d2e-8a41-4b7e-b0c6-1d2e3f4a5b6c'
+
+  it.each([
+    [
+      'a refused tunnel, not tried again',
+      new Error('Proxy response (403) !== 200 when HTTP Tunneling'),
+      'Proxy response (403)',
+      'the proxy refused to open a tunnel to it (403)'
+    ],
+    [
+      'a certificate for another name, by its code only',
+      Object.assign(new Error("Hostname/IP does not match certificate's altnames: Host: hc-ping.com"), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' }),
+      "Hostname/IP does not match certificate's altnames: Host: hc-ping.com",
+      'the request failed (ERR_TLS_CERT_ALTNAME_INVALID)'
+    ],
+    ['an error without a code', new Error(`fetch failed for ${URL}`), `fetch failed for ${URL}`, 'the request failed (no error code)']
+  ])('%s', async (_case, error, described, says) => {
+    expect(await ping(failing(error, described), { url: URL }, 'success', 1_500)).toBe(says)
+  })
+})
