@@ -28,6 +28,7 @@ const report = (overrides: Partial<Report> = {}): Report => ({
   registry: 'r',
   secretName: 'my-ecr-credentials',
   secret: 'ready',
+  targets: [{ secretName: 'my-ecr-credentials', secret: 'ready' }],
   waitForReady: true,
   verifyImage: false,
   ...overrides

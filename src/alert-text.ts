@@ -20,7 +20,7 @@ const TOKEN_LIFETIME_MS = 12 * 60 * 60 * 1000
 export type LastRun = { startedAt: Date; url: string } | { missing: string }
 
 /** One sentence on what the failed run left in Pipecat Cloud: stored but not ready is not "not updated". */
-function whatHappened(failure: Failure): string {
+function whatHappened(failure: Pick<Failure, 'secret' | 'expiresAt'>): string {
   switch (failure.secret) {
     case 'untouched':
     case 'checked':
@@ -37,10 +37,27 @@ function whatHappened(failure: Failure): string {
   }
 }
 
+/** With several targets: which failed and what each left behind, one item each. */
+function failedTargets(failure: Failure): string[] {
+  if (!failure.failedTargets) return []
+  return [
+    '',
+    ...failure.failedTargets.map(target => `- \`${target.secretName}\` (${target.region ?? 'default region'}): ${whatHappened(target)} Its error is below.`)
+  ]
+}
+
+function opening(target: AlertTarget, failure: Failure): string {
+  if (!failure.failedTargets) return `The refresh of the Pipecat Cloud image pull secret \`${target.secretName}\` failed. ${whatHappened(failure)}`
+  const names = failure.failedTargets.map(each => `\`${each.secretName}\``).join(', ')
+  const all = (target.secretNames ?? []).map(name => `\`${name}\``).join(', ')
+  return `The refresh of the Pipecat Cloud image pull secrets for \`${target.registry ?? ''}\` failed for ${names} (of ${all}); the others were refreshed.`
+}
+
 export function failureIssueBody(target: AlertTarget, failure: Failure, message: string, expiry: string): string {
   return capped(
     [
-      `The refresh of the Pipecat Cloud image pull secret \`${target.secretName}\` failed. ${whatHappened(failure)}`,
+      opening(target, failure),
+      ...failedTargets(failure),
       '',
       '**Error**',
       '',
@@ -95,15 +112,20 @@ export function expiryStatement(failure: Failure, known: { recorded?: Date; last
 }
 
 export function failureComment(failure: Failure, message: string, runUrl: string, expiry: string): string {
-  return capped([`The refresh failed again: ${runUrl}`, '', whatHappened(failure), '', fenced(message), '', `**Stored secret expires:** ${expiry}`].join('\n'))
+  const happened = failure.failedTargets
+    ? `Failed this time: ${failure.failedTargets.map(each => `\`${each.secretName}\``).join(', ')}; the others were refreshed.${failedTargets(failure).join('\n')}`
+    : whatHappened(failure)
+  return capped([`The refresh failed again: ${runUrl}`, '', happened, '', fenced(message), '', `**Stored secret expires:** ${expiry}`].join('\n'))
 }
 
-export function recoveryComment(secretName: string, recovery: { expiresAt: Date; registry: string }, runUrl: string, now: Date): string {
+export function recoveryComment(secretNames: string[], recovery: { expiresAt: Date; registry: string }, runUrl: string, now: Date): string {
   const expiresAt = recovery.expiresAt.toISOString()
+  const sets = secretNames.map(name => `\`${name}\``).join(', ')
+  const holds = secretNames.length === 1 ? `The pull secret ${sets} now holds` : `The pull secrets ${sets} now hold`
   return [
     `The refresh succeeded: ${runUrl}`,
     '',
-    `The pull secret \`${secretName}\` now holds credentials for \`${recovery.registry}\` that expire at **${expiresAt}** ` +
+    `${holds} credentials for \`${recovery.registry}\` that expire at **${expiresAt}** ` +
       `(${relativeTime(recovery.expiresAt, now)}); the next refresh must succeed before then. Closing this issue.`,
     '',
     `<!-- pipecat-pull-secret:expires-at=${expiresAt} -->`

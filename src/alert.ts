@@ -19,6 +19,10 @@ export interface AlertTarget {
   repository: string
   runUrl: string
   secretName: string
+  /** With several targets, every secret set of the run: they share one issue, keyed by `registry`. */
+  secretNames?: string[]
+  /** The registry host the sets hold credentials for; names the shared issue of several targets. */
+  registry?: string
   /** GitHub API base URL; @actions/github falls back to GITHUB_API_URL, then api.github.com */
   apiUrl?: string
   /** The most the whole alert may take: a hung API must not hold the job. */
@@ -33,10 +37,17 @@ export interface AlertResult {
 /** Every alert issue carries this label, so one filtered listing finds them all. */
 export const ALERT_LABEL = 'pipecat-pull-secret'
 
-/** The title names the secret: that is what makes it one issue per secret. */
-export function alertTitle(secretName: string): string {
+/**
+ * The title names the secret: that is what makes it one issue per secret. Several targets refreshed by one
+ * step share one issue, named after their registry, so it stays the same whichever of them fail.
+ */
+export function alertTitle(secretName: string, several?: { registry: string }): string {
+  if (several) return `Pipecat Cloud pull secret refresh failing: secret sets for ${several.registry}`
   return `Pipecat Cloud pull secret refresh failing: ${secretName}`
 }
+
+const titleOf = (target: AlertTarget): string =>
+  alertTitle(target.secretName, (target.secretNames?.length ?? 1) > 1 ? { registry: target.registry ?? '' } : undefined)
 
 /**
  * Who writes with the default GITHUB_TOKEN. `GET /user` names the owner of a personal token; for an
@@ -48,6 +59,8 @@ const GITHUB_TOKEN_AUTHOR = 'github-actions[bot]'
 export interface Failure {
   message: string
   secret: SecretState
+  /** With several targets, the ones that failed; `message` then holds each one's error line. */
+  failedTargets?: { secretName: string; region?: string; secret: SecretState }[]
   /** When this run's token expires, if it got one. */
   expiresAt?: Date
 }
@@ -103,7 +116,7 @@ export async function reportRecovery(target: AlertTarget, recovery: { expiresAt:
   const open = await attempt('list open issues', context, () => findAlertIssues(github, repo, title, 'open'))
   if (open.length === 0) return { action: 'none' }
 
-  const body = recoveryComment(target.secretName, recovery, target.runUrl, now)
+  const body = recoveryComment(target.secretNames ?? [target.secretName], recovery, target.runUrl, now)
   // Closes every match, in case a person opened a duplicate by hand.
   for (const issue of open) {
     await attempt('comment on an issue', context, () => github.rest.issues.createComment({ ...repo, issue_number: issue.number, body }))
@@ -132,7 +145,7 @@ function connect(target: AlertTarget): { github: GitHub; repo: Repo; title: stri
     request: { ...defaults.request, signal: AbortSignal.timeout(target.timeoutMs) }
   })
   const context = { target, api: github.request.endpoint.DEFAULTS.baseUrl }
-  return { github, repo: { owner, repo }, title: alertTitle(target.secretName), context }
+  return { github, repo: { owner, repo }, title: titleOf(target), context }
 }
 
 async function findAlertIssues(github: GitHub, repo: Repo, title: string, state: 'open'): Promise<IssueRef[]> {

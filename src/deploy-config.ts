@@ -101,6 +101,28 @@ function wantedKeys(values: DeployConfigValues): Wanted {
   return wanted
 }
 
+/**
+ * The target a config file names, when several are refreshed: the one in the file's own `region`. No
+ * region, or one no target has, stops the run before any request, since the file would name a set its
+ * agents cannot use.
+ */
+export function pickConfigTarget<T extends { secretName: string; region?: string }>(existing: string | undefined, targets: T[], path: string): T {
+  const region = existing === undefined ? undefined : parseConfig(existing, path).region
+  const regions = targets.map(target => target.region).join(', ')
+  if (typeof region !== 'string') {
+    throw new ActionError(
+      `Input config-file: ${path} ${existing === undefined ? 'does not exist yet' : 'has no region'}, so it cannot say which of the targets it names: set pipecat-region to the region of that secret set (${regions}).`
+    )
+  }
+  const target = targets.find(each => each.region === region)
+  if (!target) {
+    throw new ActionError(
+      `Input config-file: ${path} has region = "${region}", which no line of targets has (${regions}): add a secret set for ${region} to targets, or set pipecat-region to the region config-file should use.`
+    )
+  }
+  return target
+}
+
 function parseConfig(text: string, path: string): TomlTable {
   try {
     return parse(text, EXACT)

@@ -13,9 +13,17 @@ export interface Inputs {
   registryHost: string
   /** Scheme and host: https, or http for a loopback registry. */
   registryUrl: string
+  /**
+   * The secret set config-file names and, with one target, the only one. With several targets and a
+   * config-file, the target whose region matches the file's (main picks it once the file is read).
+   */
   secretName: string
   apiToken: string
   pipecatRegion?: string
+  /** Every secret set this run stores the token in: at least one, from `targets` or from secret-name and pipecat-region. */
+  targets: Target[]
+  /** Several targets, a config-file and no pipecat-region: the file's own region picks the target it names. */
+  configTargetByFile: boolean
   /** Pipecat Cloud API base, without a trailing slash or `/v1`. */
   apiUrl: string
   waitForReady: boolean
@@ -43,6 +51,15 @@ export interface Inputs {
   /** Credentials the environment holds that no message may show: the AWS secret key and session token. */
   environmentSecrets: string[]
 }
+
+/** One secret set to refresh: its name and the Pipecat Cloud region it lives in (undefined: the organization's default). */
+export interface Target {
+  secretName: string
+  region?: string
+}
+
+/** More would be a job for a matrix: each target is a PUT and a share of the status reads. */
+export const MAX_TARGETS = 20
 
 export interface DeployConfigInputs {
   agentName?: string
@@ -159,16 +176,48 @@ function readAwsRegion(env: Env): string {
   return raw
 }
 
+const SET_NAME_RULE = 'Pipecat Cloud set names are 3 to 63 characters of lowercase letters, digits, "-" and ".", starting and ending with a letter or digit.'
+const isSetName = (raw: string): boolean => raw.length >= 3 && raw.length <= 63 && SET_NAME.test(raw)
+
 function readSetName(env: Env, name: string, required: boolean): string | undefined {
   const raw = input(env, name)
   if (raw === '' && required) fail(`Input ${name} is empty: set it to the name of the Pipecat Cloud image pull secret set, e.g. my-ecr-credentials.`)
   if (raw === '') return undefined
-  if (raw.length < 3 || raw.length > 63 || !SET_NAME.test(raw)) {
-    fail(
-      `Input ${name} is "${raw}": Pipecat Cloud set names are 3 to 63 characters of lowercase letters, digits, "-" and ".", starting and ending with a letter or digit.`
-    )
-  }
+  if (!isSetName(raw)) fail(`Input ${name} is "${raw}": ${SET_NAME_RULE}`)
   return raw
+}
+
+/**
+ * `targets`: one `secret-name: pipecat-region` per line; blank lines and `#` comments are skipped. Each
+ * region is required, since a set serves only agents of its own region and two defaults would collide.
+ */
+function readTargets(raw: string): Target[] {
+  const targets: Target[] = []
+  const lines = raw.split(/\r?\n/)
+  lines.forEach((text, index) => {
+    const line = text.replace(/(^|\s)#.*$/, '').trim()
+    if (line === '') return
+    const at = `Input targets, line ${index + 1}`
+    const match = /^([^:\s]+)\s*:\s*(\S*)$/.exec(line)
+    if (!match) fail(`${at} is "${line}": write one secret set per line as secret-name: pipecat-region, e.g. ecr-pull-us-west: us-west.`)
+    const [, secretName, region] = match as RegExpExecArray
+    if (!isSetName(secretName)) fail(`${at} names the secret set "${secretName}": ${SET_NAME_RULE}`)
+    if (region === '') fail(`${at} gives secret set ${secretName} no region: add its Pipecat Cloud region, e.g. ${secretName}: us-west.`)
+    if (!PIPECAT_REGION.test(region)) fail(`${at} gives the region "${region}": use a Pipecat Cloud region such as us-west.`)
+    const sameName = targets.findIndex(target => target.secretName === secretName)
+    if (sameName !== -1) fail(`${at} names secret set ${secretName} again: a set lives in one region, so list each name once.`)
+    const sameRegion = targets.find(target => target.region === region)
+    if (sameRegion) {
+      fail(
+        `${at} gives region ${region} a second secret set (${sameRegion.secretName} is there already): agents use one pull secret per region, so keep one line per region.`
+      )
+    }
+    targets.push({ secretName, region })
+  })
+  if (targets.length === 0) fail('Input targets holds no secret set: write one per line as secret-name: pipecat-region, or remove targets and use secret-name.')
+  if (targets.length > MAX_TARGETS)
+    fail(`Input targets lists ${targets.length} secret sets, more than ${MAX_TARGETS}: split them over several steps or a matrix.`)
+  return targets
 }
 
 function readApiUrl(env: Env): string {
@@ -352,7 +401,12 @@ export function readInputs(env: Env = process.env): Inputs {
 
   const accountId = readAccountId(env)
   const awsRegion = readAwsRegion(env)
-  const secretName = readSetName(env, 'secret-name', true) as string
+  const targetsInput = input(env, 'targets')
+  if (targetsInput && input(env, 'secret-name')) {
+    fail('Input targets and secret-name are both set: list every secret set in targets (secret-name: pipecat-region per line), or remove targets.')
+  }
+  const listed = targetsInput ? readTargets(targetsInput) : undefined
+  const secretName = listed ? listed[0].secretName : (readSetName(env, 'secret-name', true) as string)
   if (!apiToken) fail('Input pipecat-api-token is empty: pass your Pipecat Cloud Private API key from a secret, e.g. ${{ secrets.PIPECAT_API_KEY }}.')
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0020\u007f-\u009f]/.test(apiToken)) {
@@ -364,6 +418,20 @@ export function readInputs(env: Env = process.env): Inputs {
   if (pipecatRegion !== undefined && !PIPECAT_REGION.test(pipecatRegion)) {
     fail(`Input pipecat-region is "${pipecatRegion}": use a Pipecat Cloud region such as us-west, or leave it empty for your organization's default.`)
   }
+  const configFile = input(env, 'config-file') || undefined
+  const targets = listed ?? [{ secretName, region: pipecatRegion }]
+  // With several targets, pipecat-region only says which of them config-file gets.
+  const configTarget = listed && pipecatRegion ? listed.find(target => target.region === pipecatRegion) : targets[0]
+  if (listed && pipecatRegion && !configFile) {
+    fail(
+      'Input pipecat-region is set with targets but config-file is empty: the regions are in targets; remove pipecat-region (it only picks the target config-file gets).'
+    )
+  }
+  if (!configTarget) {
+    fail(
+      `Input pipecat-region is ${pipecatRegion}, which no line of targets has: set it to the region of the secret set config-file should name (${listed!.map(target => target.region).join(', ')}).`
+    )
+  }
   const apiUrl = readApiUrl(env)
   const { registryHost, registryUrl } = readRegistry(env, accountId, awsRegion)
   const waitForReady = readBoolean(env, 'wait-for-ready', true)
@@ -374,7 +442,6 @@ export function readInputs(env: Env = process.env): Inputs {
   const imageInput = input(env, 'image')
   const image = imageInput ? parseImageReference(imageInput, registryHost) : undefined
   const verifyImage = readVerifyImage(env, image)
-  const configFile = input(env, 'config-file') || undefined
   const deployConfig = readDeployConfig(env)
   if (!configFile) {
     const stray = (['agent-name', 'secret-set', 'agent-profile', 'min-agents', 'max-agents'] as const).find(name => input(env, name) !== '')
@@ -386,9 +453,11 @@ export function readInputs(env: Env = process.env): Inputs {
     awsRegion,
     registryHost,
     registryUrl,
-    secretName,
+    secretName: configTarget!.secretName,
     apiToken,
-    pipecatRegion,
+    pipecatRegion: configTarget!.region,
+    targets,
+    configTargetByFile: targets.length > 1 && configFile !== undefined && pipecatRegion === undefined,
     apiUrl,
     waitForReady,
     waitTimeoutMs: waitTimeout * 1000,

@@ -3,7 +3,7 @@ import { ActionError, unexpectedErrorMessage } from './errors.js'
 import { createHttpClient, preconnect, type HttpClient, type RunLimit } from './http.js'
 import type { Inputs } from './inputs.js'
 import { whenWithRelative } from './expiry.js'
-import { setOutputs, writeSummary, type Report } from './summary.js'
+import { failureLines, mirrorSingleTarget, setOutputs, writeSummary, type Report } from './summary.js'
 import { reportStaleness, sendHeartbeat, startRunHistory } from './run-report.js'
 import { untrusted } from './untrusted.js'
 import { guardRun } from './ending.js'
@@ -22,18 +22,25 @@ interface ConfigPlan {
 /** Reads and plans the deploy config before any network call, so a broken file stops the run early. */
 async function planConfig(inputs: Inputs): Promise<ConfigPlan | undefined> {
   if (!inputs.configFile) return undefined
-  const [{ readDeployConfig }, { planDeployConfig }, { formatChanges }] = await Promise.all([
+  const [{ readDeployConfig }, { planDeployConfig, pickConfigTarget }, { formatChanges }] = await Promise.all([
     import('./config-file.js'),
     import('./deploy-config.js'),
     import('./config-diff.js')
   ])
   const existing = await readDeployConfig(inputs.configFile, inputs.workspace)
+  const target = inputs.configTargetByFile
+    ? pickConfigTarget(existing, inputs.targets, inputs.configFile)
+    : { secretName: inputs.secretName, region: inputs.pipecatRegion }
+  if (inputs.targets.length > 1) {
+    const why = inputs.configTargetByFile ? `the file's region` : 'pipecat-region'
+    log.notice(`${inputs.configFile} names secret set ${target.secretName} (region ${target.region}), the target whose region matches ${why}.`)
+  }
   const plan = planDeployConfig(
     existing,
     {
-      imageCredentials: inputs.secretName,
+      imageCredentials: target.secretName,
       image: inputs.image?.full,
-      region: inputs.pipecatRegion,
+      region: target.region,
       ...inputs.deployConfig
     },
     inputs.configFile
@@ -65,11 +72,26 @@ function startReport(inputs: Inputs): Report {
     registry: inputs.registryHost,
     secretName: inputs.secretName,
     secret: 'untouched',
+    targets: inputs.targets.map(target => ({ secretName: target.secretName, region: target.region, secret: 'untouched' })),
     waitForReady: inputs.waitForReady,
     image: inputs.image?.full,
     verifyImage: inputs.verifyImage,
     configFile: inputs.configFile
   }
+}
+
+/**
+ * A failed target ends the run once every target is done: with one, its own message is the run's; with
+ * several, each has its own line and the run's failure sums them up.
+ */
+function throwTargetFailures(report: Report): void {
+  const failed = report.targets.filter(target => target.failure)
+  if (failed.length === 0) return
+  if (report.targets.length === 1) throw new ActionError(failed[0].failure)
+  report.failureByTarget = true
+  throw new ActionError(
+    `${failed.length} of ${report.targets.length} secret sets failed (${failed.map(target => target.secretName).join(', ')}): each has its own error line with its cause and fix; fix those, then rerun the workflow.`
+  )
 }
 
 /** What the run is doing now, in the user's words, for a message that must say where it stopped. */
@@ -101,39 +123,26 @@ async function refresh(inputs: Inputs, report: Report, http: HttpClient, runLimi
     Object.assign(report, { imageDigest: check.digest, platforms: check.platforms })
   }
 
-  const pipecat = await import('./pipecat.js')
+  const { storeTargets, checkTargets } = await import('./targets.js')
   const api = { http, apiUrl: inputs.apiUrl, token: inputs.apiToken }
-  const secret = { secretName: inputs.secretName, region: inputs.pipecatRegion }
+  const several = inputs.targets.length > 1
+  const sets = several ? `${inputs.targets.length} secret sets` : `secret set ${inputs.secretName}`
 
   if (inputs.dryRun) {
-    progress.doing = `checking secret set ${inputs.secretName} in Pipecat Cloud (dry run)`
-    const { existing } = await pipecat.checkPullSecret(api, secret)
-    report.secret = 'checked'
-    report.secretRegion = existing?.region
-    report.existingStatus = existing?.status
-    const found = existing
-      ? `secret set ${inputs.secretName} is an image pull secret in region ${existing.region} (${existing.status})`
-      : `the name ${inputs.secretName} is free${inputs.pipecatRegion ? ` and region ${inputs.pipecatRegion} is offered` : ''}`
-    log.info(`Dry run: Pipecat Cloud accepts the key and ${found}; nothing was stored${config ? ` and ${config.path} was not written` : ''}.`)
+    progress.doing = `checking ${sets} in Pipecat Cloud (dry run)`
+    await checkTargets(api, report.targets, config ? ` and ${config.path} was not written` : '')
+    throwTargetFailures(report)
     return
   }
 
-  progress.doing = `storing secret set ${inputs.secretName} in Pipecat Cloud`
-  const stored = await pipecat.storePullSecret(api, { ...secret, host: inputs.registryUrl, authorizationToken: token.authorizationToken }).catch(error => {
-    if (error instanceof pipecat.UnreadableSuccessError) report.secret = 'unconfirmed'
-    throw error
-  })
-  report.secret = 'stored'
-  report.secretRegion = stored.region ?? inputs.pipecatRegion
-  log.info(`Stored the image pull secret ${inputs.secretName} for ${inputs.registryHost} in Pipecat region ${report.secretRegion ?? '(default)'}.`)
-
-  if (inputs.waitForReady) {
-    progress.doing = `waiting for Pipecat Cloud to report secret set ${inputs.secretName} ready`
-    const state = await pipecat.waitForReady(api, inputs.secretName, { timeoutMs: inputs.waitTimeoutMs })
-    report.secretRegion = state.region || report.secretRegion
-    report.secret = 'ready'
-    log.info(`Secret set ${inputs.secretName} is ready; the next refresh must succeed before ${whenWithRelative(token.expiresAt)}.`)
-  }
+  progress.doing = `storing ${sets} in Pipecat Cloud${inputs.waitForReady ? ' and waiting for them to be ready' : ''}`
+  await storeTargets(
+    api,
+    report.targets,
+    { host: inputs.registryUrl, registryHost: inputs.registryHost, authorizationToken: token.authorizationToken, expiresAt: token.expiresAt },
+    { waitForReady: inputs.waitForReady, waitTimeoutMs: inputs.waitTimeoutMs }
+  )
+  throwTargetFailures(report)
 
   if (config) {
     config.notices.forEach(notice => log.notice(notice))
@@ -156,13 +165,25 @@ async function refresh(inputs: Inputs, report: Report, http: HttpClient, runLimi
 async function alert(inputs: Inputs, report: Report, urgent: boolean): Promise<void> {
   if (!inputs.alert || inputs.dryRun) return
   const timeoutMs = urgent ? Math.min(CANCELLED_ALERT_MS, alertTimeLimitMs(inputs)) : alertTimeLimitMs(inputs)
-  const target = { ...inputs.alert, secretName: inputs.secretName, timeoutMs }
+  const several = inputs.targets.length > 1
+  const target = {
+    ...inputs.alert,
+    secretName: inputs.secretName,
+    ...(several ? { secretNames: inputs.targets.map(each => each.secretName), registry: inputs.registryHost } : {}),
+    timeoutMs
+  }
+  // Several targets: the ones that failed, or, when the run failed before or besides them, the ones it did not refresh.
+  const notRefreshed = report.targets.filter(each => (report.failureByTarget ? each.failure : each.secret !== 'ready' && each.secret !== 'stored'))
+  const failedTargets = several
+    ? (notRefreshed.length > 0 ? notRefreshed : report.targets).map(each => ({ secretName: each.secretName, region: each.region, secret: each.secret }))
+    : undefined
+  const secret = failedTargets?.[0]?.secret ?? report.secret
   try {
     const { reportFailure, reportRecovery } = await import('./alert.js')
     const result = report.failure
       ? await reportFailure(
           target,
-          { message: report.failure, secret: report.secret, expiresAt: report.expiresAt },
+          { message: failureLines(report).join('\n'), secret, expiresAt: report.expiresAt, failedTargets },
           report.lastSuccess ?? { missing: 'the workflow runs were not read' }
         )
       : await reportRecovery(target, { expiresAt: report.expiresAt as Date, registry: report.registry })
@@ -204,8 +225,11 @@ export async function run(inputs: Inputs): Promise<void> {
         report.failure = untrusted(failure, 2000)
         stop.abort(new Error('the run was ended'))
       }
-      if (report.failure) {
-        log.fail(report.failure)
+      mirrorSingleTarget(report)
+      // A failure that ended the run early (a cancel, the time limit) is its own line, not the targets'.
+      if (failure) report.failureByTarget = false
+      for (const line of failureLines(report)) {
+        log.fail(line)
         errorLine = true
       }
       // A cancelled job is killed about 10 s after its first signal: the summary comes first, and the
@@ -239,7 +263,9 @@ export async function run(inputs: Inputs): Promise<void> {
   })
 
   // One client for the whole run, so each host's connection is reused, and one limit for all it does.
-  const http = createHttpClient({ timeoutMs: inputs.requestTimeoutMs, proxy: inputs.proxy, runLimit })
+  // Several targets' PUTs go out back to back on that connection (pipelined) rather than a round trip each.
+  const pipelining = Math.min(inputs.targets.length, (await import('./targets.js')).TARGET_CONCURRENCY)
+  const http = createHttpClient({ timeoutMs: inputs.requestTimeoutMs, proxy: inputs.proxy, runLimit, pipelining })
   try {
     await refresh(inputs, report, http, runLimit, progress)
     // Read-only and never fatal on its own: only fail-on-unhealthy-agents fails, once the report is complete.

@@ -113,7 +113,10 @@ export async function storePullSecret(api: PipecatApi, secret: PullSecret): Prom
       method: 'PUT',
       url: `${api.apiUrl}/v1/secrets/${encodeURIComponent(secret.secretName)}`,
       headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify(body)
+      body: JSON.stringify(body),
+      // A PUT stores the same state however often it arrives, so several targets' PUTs may share one
+      // connection back to back (pipelined) instead of waiting a round trip each.
+      idempotent: true
     },
     { service: SERVICE }
   )
@@ -155,11 +158,8 @@ const oddList = (what: string) =>
     `${SERVICE} answered the secret list with ${what}: check that pipecat-api-url points at the Pipecat Cloud API; if it does, rerun later, and report it if it persists.`
   )
 
-/**
- * The secret set named `secretName` as the list shows it, or undefined when it is not listed. Only that
- * entry must be well formed: other sets are none of this run's business.
- */
-async function findSecretSet(api: PipecatApi, secretName: string): Promise<SecretSetState | undefined> {
+/** The secret list, read once however many sets a run looks for. */
+async function readSecretList(api: PipecatApi, secretName: string): Promise<unknown[]> {
   const answer = await api.http.send(
     { method: 'GET', url: `${api.apiUrl}/v1/secrets`, headers: { authorization: `Bearer ${api.token}`, accept: 'application/json' } },
     { service: SERVICE }
@@ -168,6 +168,14 @@ async function findSecretSet(api: PipecatApi, secretName: string): Promise<Secre
   const list = readObject(answer, 'the secret list')
   if (!Array.isArray(list.sets)) throw oddList(`${list.sets === undefined ? 'no' : 'a malformed'} "sets" list`)
   const sets: unknown[] = list.sets
+  return sets
+}
+
+/**
+ * The secret set named `secretName` as the list shows it, or undefined when it is not listed. Only that
+ * entry must be well formed: other sets are none of this run's business.
+ */
+function pickSecretSet(sets: unknown[], secretName: string): SecretSetState | undefined {
   const entry = sets.find(set => isObject(set) && set.name === secretName)
   if (entry === undefined) {
     if (sets.some(set => !isObject(set) || typeof set.name !== 'string')) {
@@ -180,6 +188,10 @@ async function findSecretSet(api: PipecatApi, secretName: string): Promise<Secre
     throw oddList(`an entry for ${secretName} that does not read as a secret set (${untrusted(entry, 160)}); its status must be pending, ready or failed`)
   }
   return set
+}
+
+async function findSecretSet(api: PipecatApi, secretName: string): Promise<SecretSetState | undefined> {
+  return pickSecretSet(await readSecretList(api, secretName), secretName)
 }
 
 /**
@@ -205,31 +217,82 @@ export interface WaitOptions {
  * release pipeline waits here. The list is watched because GET by name refuses image pull secrets.
  */
 export async function waitForReady(api: PipecatApi, secretName: string, options: WaitOptions): Promise<SecretSetState> {
+  const [outcome] = await waitForAllReady(api, [secretName], options)
+  if (outcome instanceof Error) throw outcome
+  return outcome
+}
+
+/** Why a set that is not ready yet cannot become ready, or undefined while it still may. */
+function verdict(secretName: string, set: SecretSetState | undefined): ActionError | undefined {
+  if (set && set.type !== 'imagePullSecret') {
+    return new ActionError(`Secret set ${secretName} is listed as type ${untrusted(set.type, 40)}, not an image pull secret: choose another secret-name.`)
+  }
+  if (set?.status === 'failed') {
+    return new ActionError(
+      `Pipecat Cloud could not provision secret set ${secretName}: ${set.errorMessage || 'no reason given'}; check the registry host, then rerun.`
+    )
+  }
+  return undefined
+}
+
+/**
+ * waitForReady for several sets at once: each round reads the list once, which answers for all of them,
+ * and a set that fails or times out ends as an error of its own while the others are still watched.
+ * The outcomes are in the order of `secretNames`.
+ */
+export async function waitForAllReady(api: PipecatApi, secretNames: string[], options: WaitOptions): Promise<(SecretSetState | ActionError)[]> {
   const sleep = options.sleep ?? ((ms: number) => delay(ms))
   const now = options.now ?? Date.now
   const started = now()
   const deadline = started + options.timeoutMs
-  let last: SecretSetState | undefined
+  const outcomes = new Map<string, SecretSetState | ActionError>()
+  const last = new Map<string, SecretSetState | undefined>()
   for (;;) {
-    last = await findSecretSet(api, secretName)
-    if (last && last.type !== 'imagePullSecret') {
-      throw new ActionError(`Secret set ${secretName} is listed as type ${untrusted(last.type, 40)}, not an image pull secret: choose another secret-name.`)
+    const waiting = secretNames.filter(name => !outcomes.has(name))
+    let sets: unknown[] | ActionError
+    try {
+      sets = await readSecretList(api, waiting[0])
+    } catch (error) {
+      if (!(error instanceof ActionError)) throw error
+      sets = error
     }
-    if (last?.status === 'ready') return last
-    if (last?.status === 'failed') {
-      throw new ActionError(
-        `Pipecat Cloud could not provision secret set ${secretName}: ${last.errorMessage || 'no reason given'}; check the registry host, then rerun.`
-      )
+    for (const name of waiting) {
+      let set: SecretSetState | undefined
+      try {
+        if (sets instanceof ActionError) throw sets
+        set = pickSecretSet(sets, name)
+      } catch (error) {
+        if (!(error instanceof ActionError)) throw error
+        outcomes.set(name, error)
+        continue
+      }
+      last.set(name, set)
+      const failed = verdict(name, set)
+      if (failed) outcomes.set(name, failed)
+      else if (set?.status === 'ready') outcomes.set(name, set)
     }
+    const pending = secretNames.filter(name => !outcomes.has(name))
+    if (pending.length === 0) return secretNames.map(name => outcomes.get(name)!)
     const left = deadline - now()
     if (left <= 0) {
-      const seen = last ? `still ${last.status}` : 'not listed'
-      throw new ActionError(
-        `Secret set ${secretName} is ${seen} after ${Math.round(options.timeoutMs / 1000)}s: Pipecat Cloud is provisioning slowly; raise wait-timeout or rerun (deploys that bind it are rejected until it is ready).`
-      )
+      for (const name of pending) {
+        const seen = last.get(name) ? `still ${last.get(name)!.status}` : 'not listed'
+        outcomes.set(
+          name,
+          new ActionError(
+            `Secret set ${name} is ${seen} after ${Math.round(options.timeoutMs / 1000)}s: Pipecat Cloud is provisioning slowly; raise wait-timeout or rerun (deploys that bind it are rejected until it is ready).`
+          )
+        )
+      }
+      return secretNames.map(name => outcomes.get(name)!)
     }
     const wait = Math.min(pollDelay(now() - started), left)
-    log.info(`Secret set ${secretName} is ${last?.status ?? 'not listed yet'}; checking again in ${(wait / 1000).toFixed(1)}s.`)
+    const states = pending.map(name => ({ name, status: last.get(name)?.status ?? 'not listed yet' }))
+    const said =
+      states.length === 1
+        ? `Secret set ${states[0].name} is ${states[0].status}`
+        : `Secret sets ${states.map(state => `${state.name} (${state.status})`).join(', ')} are not ready yet`
+    log.info(`${said}; checking again in ${(wait / 1000).toFixed(1)}s.`)
     await sleep(wait)
   }
 }
@@ -269,11 +332,15 @@ export async function listRegions(api: PipecatApi): Promise<string[]> {
 /**
  * The dry run's check, read-only: the key is accepted, the region is offered to the organization, and
  * the name is free or already an image pull secret in that region. Each mismatch is the error the PUT
- * would have caused, found without writing anything.
+ * would have caused, found without writing anything. `regions` lets several checks share one read of the list.
  */
-export async function checkPullSecret(api: PipecatApi, secret: { secretName: string; region?: string }): Promise<PullSecretCheck> {
+export async function checkPullSecret(
+  api: PipecatApi,
+  secret: { secretName: string; region?: string },
+  regions: () => Promise<string[]> = () => listRegions(api)
+): Promise<PullSecretCheck> {
   const existing = await findSecretSet(api, secret.secretName)
-  if (secret.region !== undefined && !(await listRegions(api)).includes(secret.region)) {
+  if (secret.region !== undefined && !(await regions()).includes(secret.region)) {
     throw explainPipecatError(refusalOfPut('Invalid region or organization does not have access'), secret)
   }
   if (!existing) return {}

@@ -12,6 +12,20 @@ import { escapeHtml } from './untrusted.js'
  */
 export type SecretState = 'untouched' | 'checked' | 'unconfirmed' | 'stored' | 'ready'
 
+/** One secret set of the run and what became of it. Never holds a credential. */
+export interface TargetReport {
+  secretName: string
+  /** As asked for; undefined: the organization's default. */
+  region?: string
+  /** As Pipecat Cloud answered it; undefined while unknown. */
+  secretRegion?: string
+  secret: SecretState
+  /** A dry run: the status of the image pull secret already under this name, if any. */
+  existingStatus?: SecretStatus
+  /** Why this set failed, in one line; the others went on without it. */
+  failure?: string
+}
+
 /** What happened to the deploy config file, when one was asked for. */
 export type ConfigState = 'planned' | 'written' | 'unchanged'
 
@@ -38,8 +52,12 @@ export interface Report {
   configChanges?: string
   /** The agents that pull with this set, when check-agents is on. */
   agents?: AgentsReport
+  /** Every secret set of the run; with one, the fields above say the same of it. */
+  targets: TargetReport[]
   /** The one-line message the run failed with. */
   failure?: string
+  /** The run failed because some targets did: each has its own error line, and `failure` sums them up. */
+  failureByTarget?: boolean
   /** When this workflow last succeeded, or why that is unknown; undefined until read. */
   lastSuccess?: LastRun
   /** Why the last success says less than it seems, when it does. */
@@ -55,16 +73,48 @@ export function setOutputs(report: Report): void {
   const configDone = report.config === 'written' || report.config === 'unchanged'
   core.setOutput('registry', report.registry)
   core.setOutput('expires-at', report.expiresAt?.toISOString() ?? '')
-  core.setOutput('secret-name', report.secretName)
-  core.setOutput('secret-region', report.secretRegion ?? '')
+  const single = report.targets.length === 1
+  core.setOutput('secret-name', single ? report.secretName : '')
+  core.setOutput('secret-region', single ? (report.secretRegion ?? '') : '')
+  core.setOutput('targets', targetsOutput(report))
   core.setOutput('image', report.image ?? '')
   core.setOutput('image-digest', report.imageDigest ?? '')
   core.setOutput('config-file', configDone ? (report.configFile ?? '') : '')
   core.setOutput('agents', report.agents ? agentsOutput(report.agents) : '')
 }
 
+/** The `targets` output: one entry per secret set, `error` only on a failed one. */
+export function targetsOutput(report: Report): string {
+  return JSON.stringify(
+    report.targets.map(target => ({
+      secretName: target.secretName,
+      region: target.secretRegion ?? target.region ?? '',
+      status: target.failure ? 'failed' : target.secret,
+      ...(target.failure ? { error: target.failure } : {})
+    }))
+  )
+}
+
+/** The lines the run fails with: its one failure, or with several targets one per failed set. */
+export function failureLines(report: Report): string[] {
+  if (!report.failure) return []
+  if (!report.failureByTarget || report.targets.length < 2) return [report.failure]
+  return report.targets
+    .filter(target => target.failure)
+    .map(target => `Secret set ${target.secretName} (${target.region ?? 'default region'}): ${target.failure}`)
+}
+
+/** With one target, the report's own fields say what became of it. */
+export function mirrorSingleTarget(report: Report): void {
+  if (report.targets.length !== 1) return
+  const [target] = report.targets
+  report.secret = target.secret
+  report.secretRegion = target.secretRegion
+  report.existingStatus = target.existingStatus
+}
+
 /** The Status row: what Pipecat Cloud holds now, in a few words. */
-function secretStatus(report: Report): string {
+function secretStatus(report: Pick<Report, 'secret' | 'existingStatus' | 'dryRun' | 'waitForReady'>): string {
   switch (report.secret) {
     case 'untouched':
       return report.dryRun ? 'not stored (dry run)' : 'not stored'
@@ -81,6 +131,17 @@ function secretStatus(report: Report): string {
   }
 }
 
+function targetsTableHtml(report: Report): string {
+  const cell = (text: string, tag = 'td') => `<${tag}>${escapeHtml(text)}</${tag}>`
+  const header = ['Secret set', 'Pipecat region', 'Status', 'Error'].map(text => cell(text, 'th')).join('')
+  const rows = report.targets.map(target => {
+    const status = target.failure ? `failed; ${secretStatus({ ...report, ...target })}` : secretStatus({ ...report, ...target })
+    const region = target.secretRegion ?? target.region ?? 'organization default'
+    return `<tr>${[target.secretName, region, status, target.failure ?? ''].map(text => cell(text)).join('')}</tr>`
+  })
+  return `<table><tr>${header}</tr>${rows.join('')}</table>`
+}
+
 function heading(report: Report): string {
   if (report.failure) return 'Pipecat Cloud pull secret refresh failed'
   return report.dryRun ? 'Pipecat Cloud pull secret (dry run: nothing stored)' : 'Pipecat Cloud pull secret refreshed'
@@ -89,6 +150,9 @@ function heading(report: Report): string {
 /** What the failure leaves behind and what to do next, from the state the run reached. */
 function nextStep(report: Report): string {
   const rerun = report.dryRun ? 'fix the cause named above, then run the dry run again' : 'fix the cause named above, then rerun the workflow'
+  if (report.targets.length > 1) {
+    return `The secret sets marked ready or stored above hold the new token; the others keep their previous one, which stops working 12 hours after their last successful refresh. To recover, ${rerun.replace('the cause named above', 'each cause named above')}.`
+  }
   switch (report.secret) {
     case 'untouched':
     case 'checked':
@@ -134,12 +198,13 @@ function lastSuccessRow(report: Report, now: Date): string | undefined {
 }
 
 export async function writeSummary(report: Report, now: Date = new Date()): Promise<void> {
-  const stored = report.secret === 'stored' || report.secret === 'ready'
+  const single = report.targets.length === 1
+  const stored = report.targets.some(target => target.secret === 'stored' || target.secret === 'ready')
   const rows: [string, string | undefined][] = [
     ['Registry', report.registry],
-    ['Secret set', report.secretName],
-    ['Pipecat region', report.secretRegion ?? (stored ? 'organization default' : 'unknown')],
-    ['Status', secretStatus(report)],
+    ['Secret set', single ? report.secretName : undefined],
+    ['Pipecat region', single ? (report.secretRegion ?? (stored ? 'organization default' : 'unknown')) : undefined],
+    ['Status', single ? secretStatus(report) : undefined],
     ['Token expires', tokenExpiry(report, stored, now)],
     ['Image', report.image],
     ['Image check', imageRow(report)],
@@ -155,6 +220,7 @@ export async function writeSummary(report: Report, now: Date = new Date()): Prom
     ],
     ...table
   ])
+  if (!single) core.summary.addHeading(`Secret sets (${report.targets.length})`, 4).addRaw(targetsTableHtml(report), true)
   if (report.failure) {
     core.summary
       .addRaw(`<p><strong>Error:</strong> ${escapeHtml(report.failure)}</p>`, true)

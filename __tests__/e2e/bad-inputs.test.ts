@@ -94,6 +94,87 @@ const rows: Row[] = [
   { input: 'secret-name', case: 'too long', inputs: { 'secret-name': 'a'.repeat(64) }, says: SET_NAME_RULE },
   { input: 'secret-name', case: 'empty', inputs: { 'secret-name': '' }, says: /is empty: set it to the name of the Pipecat Cloud image pull secret set/ },
 
+  // targets replaces secret-name, so its rows clear it unless they test the two together.
+  {
+    input: 'targets',
+    case: 'a line without a colon',
+    inputs: { 'secret-name': '', targets: 'ecr-pull-us-west: us-west\necr-pull-us-east us-east' },
+    says: /^Input targets, line 2 is "ecr-pull-us-east us-east": write one secret set per line as secret-name: pipecat-region/
+  },
+  {
+    input: 'targets',
+    case: 'a bad name',
+    inputs: { 'secret-name': '', targets: '# one per region\nEcr_Pull: us-west' },
+    says: /^Input targets, line 2 names the secret set "Ecr_Pull": Pipecat Cloud set names are 3 to 63 characters/
+  },
+  {
+    input: 'targets',
+    case: 'a bad region',
+    inputs: { 'secret-name': '', targets: 'ecr-pull-us-west: US-WEST' },
+    says: /^Input targets, line 1 gives the region "US-WEST": use a Pipecat Cloud region such as us-west/
+  },
+  {
+    input: 'targets',
+    case: 'a line without a region',
+    inputs: { 'secret-name': '', targets: 'ecr-pull-us-west:' },
+    says: /^Input targets, line 1 gives secret set ecr-pull-us-west no region: add its Pipecat Cloud region, e.g. ecr-pull-us-west: us-west/
+  },
+  {
+    input: 'targets',
+    case: 'a name twice',
+    inputs: { 'secret-name': '', targets: 'ecr-pull: us-west\n\necr-pull: us-east' },
+    says: /^Input targets, line 3 names secret set ecr-pull again: a set lives in one region, so list each name once/
+  },
+  {
+    input: 'targets',
+    case: 'a region twice',
+    inputs: { 'secret-name': '', targets: 'ecr-pull-a: us-west\necr-pull-b: us-west' },
+    says: /^Input targets, line 2 gives region us-west a second secret set \(ecr-pull-a is there already\)/
+  },
+  {
+    input: 'targets',
+    case: 'only comments',
+    inputs: { 'secret-name': '', targets: '# ecr-pull: us-west' },
+    says: /^Input targets holds no secret set: write one per line as secret-name: pipecat-region/
+  },
+  {
+    input: 'targets',
+    case: 'more than 20',
+    inputs: { 'secret-name': '', targets: Array.from({ length: 21 }, (_, i) => `ecr-pull-${i}: region-${i}`).join('\n') },
+    says: /^Input targets lists 21 secret sets, more than 20: split them over several steps or a matrix/
+  },
+  {
+    input: 'targets',
+    case: 'together with secret-name',
+    inputs: { targets: 'ecr-pull-us-west: us-west' },
+    says: /^Input targets and secret-name are both set: list every secret set in targets .* or remove targets/
+  },
+  {
+    input: 'pipecat-region',
+    case: 'with targets, without config-file',
+    inputs: { 'secret-name': '', 'config-file': '', targets: 'ecr-pull-us-west: us-west\necr-pull-us-east: us-east', 'pipecat-region': 'us-west' },
+    says: /pipecat-region is set with targets but config-file is empty: the regions are in targets; remove pipecat-region/
+  },
+  {
+    input: 'pipecat-region',
+    case: 'with targets, a region none of them has',
+    inputs: { 'secret-name': '', targets: 'ecr-pull-us-west: us-west\necr-pull-us-east: us-east', 'pipecat-region': 'eu-central' },
+    says: /pipecat-region is eu-central, which no line of targets has: set it to the region of the secret set config-file should name \(us-west, us-east\)/
+  },
+  {
+    input: 'config-file',
+    case: 'with targets, a file without a region',
+    inputs: { 'secret-name': '', targets: 'ecr-pull-us-west: us-west\necr-pull-us-east: us-east' },
+    says: /config-file: pcc-deploy\.toml has no region, so it cannot say which of the targets it names: set pipecat-region/
+  },
+  {
+    input: 'config-file',
+    case: 'with targets, a file region none of them has',
+    inputs: { 'secret-name': '', targets: 'ecr-pull-us-west: us-west\necr-pull-us-east: us-east' },
+    files: { 'pcc-deploy.toml': `${CONFIG}region = "eu-central"\n` },
+    says: /config-file: pcc-deploy\.toml has region = "eu-central", which no line of targets has \(us-west, us-east\): add a secret set for eu-central/
+  },
+
   { input: 'pipecat-api-token', case: 'empty', inputs: { 'pipecat-api-token': '' }, says: /is empty: pass your Pipecat Cloud Private API key from a secret/ },
   {
     input: 'pipecat-api-token',
@@ -395,8 +476,10 @@ test.concurrent.each(rows)('$input: $case', async row => {
         ? {
             registry: REGISTRY,
             'expires-at': '',
-            'secret-name': 'my-ecr-credentials',
+            // Several targets: no single set to name.
+            'secret-name': row.inputs.targets ? '' : 'my-ecr-credentials',
             'secret-region': '',
+            targets: row.inputs.targets ? expect.any(String) : JSON.stringify([{ secretName: 'my-ecr-credentials', region: '', status: 'untouched' }]),
             image: row.inputs.image ? expect.stringContaining(row.inputs.image) : '',
             'image-digest': '',
             'config-file': '',

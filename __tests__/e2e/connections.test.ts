@@ -15,6 +15,9 @@ import { awsEnv, baseInputs, expectNoLeaks, runAction, secretsOf, type Ecr, type
 const node24 = findNode24()
 if (!node24 && !onCi()) console.warn(`SKIPPING the node24 runs of the connections suite. ${NODE24_MISSING}`)
 
+const FOUR_REGIONS = ['us-west', 'us-east', 'eu-central', 'ap-south']
+const FOUR_TARGETS = FOUR_REGIONS.map(region => `ecr-pull-${region}: ${region}`).join('\n')
+
 let certDir: string
 let tls: { key: string; cert: string; certPath: string }
 let ecr: Ecr
@@ -61,6 +64,38 @@ describe.each([['this Node', process.execPath], ...(node24 || onCi() ? [['node24
     // TCP, TLS 1.3 and one per request: the 7 round trips of a refresh that finds the set ready at once, and one more read.
     expect(countRoundTrips(ecr.connections, 0).total).toBe(3)
     expect(countRoundTrips(pipecat.connections, 0).total).toBe(5)
+    expectNoLeaks(run, secretsOf(ecr, pipecat))
+  })
+
+  test('four targets share that one connection: the PUTs pipelined, then one status read per round for all', async () => {
+    await pipecat.close()
+    pipecat = await startPipecatEmulator({ tls, readyAfter: 1, regions: FOUR_REGIONS })
+    // The first PUT is answered late: PUTs sent one after another would all arrive after that answer.
+    pipecat.failNext({ method: 'PUT', delayMs: 500 })
+    const run = await runAction(options(node, { 'secret-name': '', targets: FOUR_TARGETS }))
+
+    expect(run.error).toBeUndefined()
+    expect(run.code).toBe(0)
+    expect(requests(ecr)).toEqual([['POST']])
+    expect(requests(pipecat)).toEqual([['PUT', 'PUT', 'PUT', 'PUT', 'GET', 'GET']])
+    // Pipelined: every PUT reached the server before it answered the first one.
+    const [first, ...rest] = pipecat.connections[0].requests.slice(0, 4)
+    for (const put of rest) expect(put.receivedAt).toBeLessThan(first.answeredAt!)
+    expectNoLeaks(run, secretsOf(ecr, pipecat))
+  })
+
+  // undici keeps a connection for the server's hint minus a margin; its default margin (2 s) would leave
+  // nothing of a 2 s hint and open a connection per request: 3 for one target, 6 for four.
+  test.each([
+    ['one target', {}, ['PUT', 'GET', 'GET']],
+    ['four targets', { 'secret-name': '', targets: FOUR_TARGETS }, ['PUT', 'PUT', 'PUT', 'PUT', 'GET', 'GET']]
+  ])('a server hinting Keep-Alive: timeout=2 still gets one connection (%s)', async (_case, inputs, sent) => {
+    await pipecat.close()
+    pipecat = await startPipecatEmulator({ tls, readyAfter: 1, regions: FOUR_REGIONS, keepAliveSeconds: 2 })
+    const run = await runAction(options(node, inputs))
+
+    expect(run.code).toBe(0)
+    expect(requests(pipecat)).toEqual([sent])
     expectNoLeaks(run, secretsOf(ecr, pipecat))
   })
 

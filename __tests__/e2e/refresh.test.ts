@@ -62,6 +62,7 @@ describe('the bundled action against the emulators', () => {
       'expires-at': ecr.expiresAt.toISOString().replace(/\.\d{3}Z$/, '.000Z'),
       'secret-name': 'my-ecr-credentials',
       'secret-region': 'us-west',
+      targets: JSON.stringify([{ secretName: 'my-ecr-credentials', region: 'us-west', status: 'ready' }]),
       image: '',
       'image-digest': '',
       'config-file': '',

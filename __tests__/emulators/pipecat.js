@@ -60,6 +60,8 @@ const DEFAULT_PROVISIONING_ERROR = 'Failed to provision secret set. Please try a
  * @property {string} [provisioningError]  when set, provisioning ends `failed` with this errorMessage
  * @property {string} [host]           default '127.0.0.1'
  * @property {number} [port]           default 0 (any free port)
+ * @property {number} [keepAliveSeconds]  close an idle connection after this many seconds, and say so in every
+ *   answer (Node's server sends `Keep-Alive: timeout=N`), as servers with a short idle timeout do; default Node's 5
  * @property {{key: string | Buffer, cert: string | Buffer}} [tls]
  *   serve https with this key and certificate (PEM), as the real API does; default: plain http
  */
@@ -99,6 +101,9 @@ export async function startPipecatEmulator(options = {}) {
   const putAnsweredAt = new Map()
   /** @type {Map<string, number>} */
   const settledAt = new Map()
+  // Sets whose provisioning never finishes, whatever readyAfter says.
+  /** @type {Set<string>} */
+  const stuck = new Set()
   /** @type {RecordedRequest[]} */
   const requests = []
   /** @type {Fault[]} */
@@ -114,7 +119,7 @@ export async function startPipecatEmulator(options = {}) {
   function observe(set) {
     const reads = readsSincePut.get(set.name) ?? 0
     const due = readyAfterMs === undefined ? reads >= readyAfter : performance.now() >= (putAnsweredAt.get(set.name) ?? Infinity) + readyAfterMs
-    if (set.status === 'pending' && due) {
+    if (set.status === 'pending' && due && !stuck.has(set.name)) {
       if (provisioningError === undefined) {
         set.status = 'ready'
       } else {
@@ -269,6 +274,7 @@ export async function startPipecatEmulator(options = {}) {
     handle(req, res).catch(() => res.destroy())
   }
   const server = options.tls ? createTlsServer({ key: options.tls.key, cert: options.tls.cert }, serve) : createServer(serve)
+  if (options.keepAliveSeconds !== undefined) server.keepAliveTimeout = options.keepAliveSeconds * 1000
   const connections = recordConnections(server)
   const url = await listen(server, options.host ?? '127.0.0.1', options.port ?? 0, options.tls ? 'https' : 'http')
 
@@ -333,6 +339,13 @@ export async function startPipecatEmulator(options = {}) {
      */
     setReadyAfter(n) {
       readyAfter = n
+    },
+    /**
+     * The set of this name stays pending forever after its next PUT, while the others turn ready as usual.
+     * @param {string} name
+     */
+    stayPending(name) {
+      stuck.add(name)
     },
     /**
      * From now on provisioning ends `failed` with this errorMessage; pass null to let it succeed again.
