@@ -1,6 +1,6 @@
 import type { HttpClient } from '../src/http.js'
 import { getEcrToken, explainEcrError } from '../src/ecr.js'
-import { trackSecret } from '../src/untrusted.js'
+import { trackSecret } from '../src/redact.js'
 
 beforeAll(() => {
   process.env.AWS_ACCESS_KEY_ID = 'AKIAIOSFODNN7EXAMPLE'

@@ -11,7 +11,8 @@ import { defaults } from '@actions/github/lib/utils'
 import { ActionError } from './errors.js'
 import { EXPIRY_PATTERN, expiryStatement, failureComment, failureIssueBody, recoveryComment, type LastRun } from './alert-text.js'
 import type { SecretState } from './summary.js'
-import { trackSecret, untrusted } from './untrusted.js'
+import { trackSecret } from './redact.js'
+import { errorFields, untrusted } from './untrusted.js'
 
 export interface AlertTarget {
   token: string
@@ -232,8 +233,9 @@ async function attempt<T>(doing: string, context: Context, call: () => Promise<T
 
 function explain(error: unknown, doing: string, { target, api }: Context): ActionError {
   const status = (error as { status?: unknown })?.status
-  const response = (error as { response?: { data?: { message?: unknown } } })?.response
-  const said = untrusted(response?.data?.message ?? (error as Error)?.message ?? error, 200)
+  const response = (error as { response?: { data?: unknown } })?.response
+  // The answer's message field only: an error body GitHub echoes a request into is never shown whole.
+  const said = response ? errorFields(response.data).message || 'no message' : untrusted((error as Error)?.message ?? error, 200)
   const where = target.repository
   if (!response || typeof status !== 'number') {
     return new ActionError(

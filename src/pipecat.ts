@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import * as log from './log.js'
 import { ActionError } from './errors.js'
 import type { HttpClient, HttpResponse } from './http.js'
-import { isObject, jsonShape, NOT_JSON, parseJson, SHAPES, shaped, untrusted } from './untrusted.js'
+import { errorFields, isObject, jsonShape, NOT_JSON, parseJson, SHAPES, shaped, untrusted } from './untrusted.js'
 
 export interface PipecatApi {
   http: HttpClient
@@ -32,9 +32,8 @@ export interface SecretSetState {
 const SERVICE = 'Pipecat Cloud'
 
 function readError(answer: HttpResponse): { error: string; code: string } {
-  const body = parseJson(answer.body)
-  if (!isObject(body)) return { error: '', code: '' }
-  return { error: typeof body.error === 'string' ? untrusted(body.error) : '', code: shaped(body.code, /^[A-Za-z0-9_.-]{1,64}$/) ?? '' }
+  const { code, message } = errorFields(answer.body)
+  return { error: message, code }
 }
 
 /** The answer's JSON object; anything else (HTML from a proxy, `null`, a list) ends the run with the likely cause. */
