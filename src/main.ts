@@ -116,7 +116,7 @@ async function refresh(inputs: Inputs, report: Report, http: HttpClient, runLimi
   log.info(`Stored the image pull secret ${inputs.secretName} for ${inputs.registryHost} in Pipecat region ${report.secretRegion ?? '(default)'}.`)
 
   if (inputs.waitForReady) {
-    const state = await pipecat.waitForReady(api, inputs.secretName, { timeoutMs: inputs.waitTimeoutMs })
+    const state = await pipecat.waitForReady(api, inputs.secretName, { timeoutMs: inputs.waitTimeoutMs, region: inputs.pipecatRegion })
     report.secretRegion = state.region || report.secretRegion
     report.secret = 'ready'
     log.info(`Secret set ${inputs.secretName} is ready; the next refresh must succeed before ${whenWithRelative(token.expiresAt)}.`)
