@@ -139,7 +139,13 @@ async function refresh(inputs: Inputs, report: Report, http: HttpClient, runLimi
 /** An alert that cannot be sent is a warning: it must never hide the refresh's own result. */
 async function alert(inputs: Inputs, report: Report): Promise<void> {
   if (!inputs.alert || inputs.dryRun) return
-  const target = { ...inputs.alert, secretName: inputs.secretName, timeoutMs: alertTimeLimitMs(inputs) }
+  const target = {
+    ...inputs.alert,
+    secretName: inputs.secretName,
+    timeoutMs: alertTimeLimitMs(inputs),
+    requestTimeoutMs: inputs.requestTimeoutMs,
+    proxy: inputs.proxy
+  }
   try {
     const { reportFailure, reportRecovery } = await import('./alert.js')
     const result = report.failure
