@@ -114,7 +114,7 @@ describe('GitHub listings', () => {
 
   test('an error answer is shown by its message field only', async () => {
     handler = (req, res) => json(res, 403, { message: 'Forbidden', echoed: `${req.headers.authorization}` })
-    const error = await clients.GitHub.call().catch((e: unknown) => e as Error)
+    const error = (await clients.GitHub.call().catch((e: unknown) => e)) as Error
     expect(error.message).toMatch(/\(403 Forbidden\)/)
     expect(error.message).not.toMatch(/echoed|ghs_|token /)
   })
