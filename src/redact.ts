@@ -23,7 +23,7 @@ let shortForms: string[] = []
 
 /**
  * Two bits (from two mixes of one hash) for every FRAGMENT-long run of every form. Bits, not the runs
- * themselves nor a Set of numbers: an ECR token's forms hold some 100,000 runs, and building either costs
+ * themselves nor a Set of numbers: an ECR token's forms hold tens of thousands of runs, and building either costs
  * a run's start-up more than all its redaction. A hit is confirmed against the forms, so a shared bit
  * never removes other text; two bits keep false hits, each of which costs a search, rare.
  */
@@ -31,14 +31,8 @@ const FILTER_BITS = 22
 const fragmentFilter = new Uint32Array(2 ** (FILTER_BITS - 5))
 const SHIFT = 32 - FILTER_BITS
 
-/** The second position: the hash through murmur3's finaliser, so it is independent of the first. */
-function mix(hash: number): number {
-  let h = hash ^ (hash >>> 16)
-  h = Math.imul(h, 0x85ebca6b)
-  h ^= h >>> 13
-  h = Math.imul(h, 0xc2b2ae35)
-  return h ^ (h >>> 16)
-}
+/** The second position: the hash times the golden ratio (Knuth's multiplicative hashing), apart from the first. */
+const mix = (hash: number): number => Math.imul(hash ^ (hash >>> 15), 0x9e3779b1)
 
 function setBits(hash: number): void {
   const first = hash >>> SHIFT
@@ -67,8 +61,11 @@ function windowHashes(text: string, each: (hash: number, at: number) => void): v
   }
 }
 
-/** ASCII letters in lower case, every other character as it is: the length never changes. */
-const foldCase = (text: string): string => text.replace(/[A-Z]+/g, letters => letters.toLowerCase())
+/**
+ * ASCII letters in lower case, and base64url's two letters as base64's, every other character as it is:
+ * the length never changes, and one form serves for both alphabets.
+ */
+const foldCase = (text: string): string => text.replace(/[A-Z_-]+/g, letters => letters.toLowerCase().replace(/-/g, '+').replace(/_/g, '/'))
 
 function addForm(text: string): void {
   const form = foldCase(text)
@@ -84,11 +81,11 @@ function addForm(text: string): void {
  */
 function shiftedBase64(text: string): string[] {
   const parts: string[] = []
-  for (const prefix of ['', 'x', 'xx']) {
+  // Without a prefix, the base64 form itself holds every run; base64url is folded into base64 (foldCase).
+  for (const prefix of ['x', 'xx']) {
     const encoded = Buffer.from(prefix + text).toString('base64')
     // The first group holds prefix bits, the last the secret's end mixed with whatever follows.
-    const inner = encoded.slice(prefix ? 4 : 0, -4)
-    parts.push(inner, inner.replace(/\+/g, '-').replace(/\//g, '_'))
+    parts.push(encoded.slice(4, -4))
   }
   return parts
 }
@@ -115,7 +112,6 @@ export function trackSecret(value: string | undefined): void {
     addForm(JSON.stringify(text).slice(1, -1))
     addForm(encodeURIComponent(text))
     addForm(Buffer.from(text).toString('base64'))
-    addForm(Buffer.from(text).toString('base64url'))
     shiftedBase64(text).forEach(addForm)
   }
   longForms = [...forms].filter(form => form.length >= FRAGMENT)
