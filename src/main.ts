@@ -129,7 +129,7 @@ async function refresh(inputs: Inputs, report: Report, http: HttpClient, runLimi
 
   if (inputs.waitForReady) {
     progress.doing = `waiting for Pipecat Cloud to report secret set ${inputs.secretName} ready`
-    const state = await pipecat.waitForReady(api, inputs.secretName, { timeoutMs: inputs.waitTimeoutMs })
+    const state = await pipecat.waitForReady(api, inputs.secretName, { timeoutMs: inputs.waitTimeoutMs, region: inputs.pipecatRegion })
     report.secretRegion = state.region || report.secretRegion
     report.secret = 'ready'
     log.info(`Secret set ${inputs.secretName} is ready; the next refresh must succeed before ${whenWithRelative(token.expiresAt)}.`)
@@ -156,7 +156,7 @@ async function refresh(inputs: Inputs, report: Report, http: HttpClient, runLimi
 async function alert(inputs: Inputs, report: Report, urgent: boolean): Promise<void> {
   if (!inputs.alert || inputs.dryRun) return
   const timeoutMs = urgent ? Math.min(CANCELLED_ALERT_MS, alertTimeLimitMs(inputs)) : alertTimeLimitMs(inputs)
-  const target = { ...inputs.alert, secretName: inputs.secretName, timeoutMs }
+  const target = { ...inputs.alert, secretName: inputs.secretName, timeoutMs, requestTimeoutMs: inputs.requestTimeoutMs, proxy: inputs.proxy }
   try {
     const { reportFailure, reportRecovery } = await import('./alert.js')
     const result = report.failure

@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import * as log from './log.js'
 import { ActionError } from './errors.js'
 import type { HttpClient, HttpResponse } from './http.js'
-import { isObject, jsonShape, NOT_JSON, parseJson, SHAPES, shaped, untrusted } from './untrusted.js'
+import { errorFields, isObject, jsonShape, NOT_JSON, parseJson, SHAPES, shaped, untrusted } from './untrusted.js'
 
 export interface PipecatApi {
   http: HttpClient
@@ -32,9 +32,8 @@ export interface SecretSetState {
 const SERVICE = 'Pipecat Cloud'
 
 function readError(answer: HttpResponse): { error: string; code: string } {
-  const body = parseJson(answer.body)
-  if (!isObject(body)) return { error: '', code: '' }
-  return { error: typeof body.error === 'string' ? untrusted(body.error) : '', code: shaped(body.code, /^[A-Za-z0-9_.-]{1,64}$/) ?? '' }
+  const { code, message } = errorFields(answer.body)
+  return { error: message, code }
 }
 
 /** The answer's JSON object; anything else (HTML from a proxy, `null`, a list) ends the run with the likely cause. */
@@ -96,6 +95,13 @@ function explainPipecatError(answer: HttpResponse, secret: { secretName: string;
   )
 }
 
+/** An answer that names another region than pipecat-region: the run cannot tell where the set is. */
+function regionMismatch(secretName: string, said: string, asked: string, what: string): UnreadableSuccessError {
+  return new UnreadableSuccessError(
+    `${SERVICE} answered ${what} for secret set ${secretName} with region ${said}, but pipecat-region is ${asked}: check pipecat-api-url and the set's region (pipecat cloud secrets list), then set pipecat-region to the set's region or choose a new secret-name.`
+  )
+}
+
 /** A success status with an answer that cannot be read: the set may or may not hold the new token. */
 export class UnreadableSuccessError extends ActionError {
   override name = 'UnreadableSuccessError'
@@ -133,6 +139,8 @@ export async function storePullSecret(api: PipecatApi, secret: PullSecret): Prom
       `${SERVICE} stored the secret set ${secret.secretName} but named its region as ${untrusted(stored.region, 80)}, which is not a region name: check that pipecat-api-url points at the Pipecat Cloud API, then rerun.`
     )
   }
+  // A set cannot move, and the API refuses a PUT to another region: an answer that says otherwise is not believed.
+  if (secret.region !== undefined && region !== secret.region) throw regionMismatch(secret.secretName, region, secret.region, 'the store request')
   return { region }
 }
 
@@ -196,6 +204,8 @@ export function pollDelay(elapsedMs: number): number {
 
 export interface WaitOptions {
   timeoutMs: number
+  /** pipecat-region, when given: a list that shows the set elsewhere is not believed. */
+  region?: string
   sleep?: (ms: number) => Promise<void>
   now?: () => number
 }
@@ -214,6 +224,9 @@ export async function waitForReady(api: PipecatApi, secretName: string, options:
     last = await findSecretSet(api, secretName)
     if (last && last.type !== 'imagePullSecret') {
       throw new ActionError(`Secret set ${secretName} is listed as type ${untrusted(last.type, 40)}, not an image pull secret: choose another secret-name.`)
+    }
+    if (last?.region && options.region !== undefined && last.region !== options.region) {
+      throw regionMismatch(secretName, last.region, options.region, 'the secret list')
     }
     if (last?.status === 'ready') return last
     if (last?.status === 'failed') {
