@@ -3,7 +3,7 @@ import { agentsOutput, agentsSummaryHtml, type AgentUse, type AgentsReport } fro
 import { ActionError } from '../src/errors.js'
 import { createHttpClient, type HttpClient } from '../src/http.js'
 import type { Inputs } from '../src/inputs.js'
-import { trackSecret } from '../src/untrusted.js'
+import { trackSecret } from '../src/redact.js'
 import { startPipecatEmulator } from './emulators/pipecat.js'
 
 type Pipecat = Awaited<ReturnType<typeof startPipecatEmulator>>

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { ALERT_LABEL, alertTitle, reportFailure, reportRecovery, type AlertTarget } from '../src/alert.js'
-import { trackSecret } from '../src/untrusted.js'
+import { trackSecret } from '../src/redact.js'
 import { createHttpClient } from '../src/http.js'
 import { readRunHistory } from '../src/run-history.js'
 import { ActionError } from '../src/errors.js'

@@ -1,4 +1,5 @@
-import { escapeHtml, forLog, redact, SHAPES, shaped, trackSecret, untrusted } from '../src/untrusted.js'
+import { redact, trackSecret } from '../src/redact.js'
+import { errorFields, escapeHtml, forLog, SHAPES, shaped, untrusted } from '../src/untrusted.js'
 
 const PASSWORD = 'eyJwYXlsb2FkIjoiQUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVoiLCJkYXRha2V5IjoieHl6In0='
 const TOKEN = Buffer.from(`AWS:${PASSWORD}`).toString('base64')
@@ -18,15 +19,15 @@ describe('redact', () => {
     ['the token JSON-escaped', JSON.stringify(`AWS:${PASSWORD}`).slice(1, -1)],
     ['the password in base64', Buffer.from(PASSWORD).toString('base64')],
     ['the API key', API_KEY],
-    ['16 characters of the token', TOKEN.slice(40, 56)],
-    ['16 characters of the password', PASSWORD.slice(3, 19)]
+    ['12 characters of the token', TOKEN.slice(40, 52)],
+    ['12 characters of the password', PASSWORD.slice(3, 15)]
   ])('removes %s, and keeps the text around it', (_what, form) => {
     const out = redact(`before ${form} after`)
     expect(out).toBe('before *** after')
   })
 
-  test('leaves 15 characters of a secret, which do not identify it, and unrelated text alone', () => {
-    expect(redact(`x ${API_KEY.slice(0, 15)} y`)).toBe(`x ${API_KEY.slice(0, 15)} y`)
+  test('leaves 11 characters of a secret, which do not identify it, and unrelated text alone', () => {
+    expect(redact(`x ${API_KEY.slice(0, 11)} y`)).toBe(`x ${API_KEY.slice(0, 11)} y`)
     expect(redact('Pipecat Cloud answered 500')).toBe('Pipecat Cloud answered 500')
   })
 
@@ -90,4 +91,31 @@ describe('shaped', () => {
 
 test('escapeHtml leaves no tag or attribute a renderer would read', () => {
   expect(escapeHtml(`<img src=x onerror="a('b')">&`)).toBe('&lt;img src=x onerror=&quot;a(&#39;b&#39;)&quot;&gt;&amp;')
+})
+
+describe('errorFields', () => {
+  test.each([
+    ['a Pipecat Cloud error', { error: 'Invalid region', code: 'GENERIC_BAD_REQUEST', echoed: API_KEY.slice(0, 11) }, 'GENERIC_BAD_REQUEST', 'Invalid region'],
+    ['a GitHub error with a list of details', { message: 'Validation Failed', errors: [{ code: 'already_exists' }] }, 'already_exists', 'Validation Failed'],
+    [
+      'a registry error',
+      { errors: [{ code: 'DENIED', message: 'requested access to the resource is denied' }] },
+      'DENIED',
+      'requested access to the resource is denied'
+    ],
+    ['a code that is not one', { code: 'A B <b>', error: 'x' }, '', 'x'],
+    ['an answer with no message field', { request: `PUT ${API_KEY.slice(0, 11)}` }, '', '']
+  ])('%s shows only its code and message', (_what, body, code, message) => {
+    expect(errorFields(Buffer.from(JSON.stringify(body)))).toEqual({ code, message })
+    expect(errorFields(body)).toEqual({ code, message })
+  })
+
+  test('a body that is not JSON says nothing, whatever it holds', () => {
+    expect(errorFields(Buffer.from(`<html>Authorization: Bearer ${API_KEY.slice(0, 11)}</html>`))).toEqual({ code: '', message: '' })
+    expect(errorFields(`Authorization: Bearer ${API_KEY.slice(0, 11)}`)).toEqual({ code: '', message: '' })
+  })
+
+  test('a message is redacted and on one line', () => {
+    expect(errorFields({ error: `bad ${API_KEY}\n::error::x` })).toEqual({ code: '', message: 'bad *** ::error::x' })
+  })
 })

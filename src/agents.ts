@@ -5,7 +5,7 @@ import type { HttpClient, HttpResponse } from './http.js'
 import type { Inputs } from './inputs.js'
 import type { PipecatApi } from './pipecat.js'
 import type { Report } from './summary.js'
-import { isObject, NOT_JSON, parseJson, SHAPES, shaped, untrusted } from './untrusted.js'
+import { errorFields, isObject, NOT_JSON, parseJson, SHAPES, shaped, untrusted } from './untrusted.js'
 import type { AgentProblem, AgentUse, AgentsReport } from './agents-report.js'
 
 // Which agents pull with this secret set, and can they? Read-only, and never fatal: a refresh that worked
@@ -48,8 +48,8 @@ async function get(api: PipecatApi, path: string): Promise<HttpResponse> {
 
 function failure(answer: HttpResponse, what: string, url: string): Gap {
   // A body that is not JSON adds nothing a user can act on.
-  const body = parseJson(answer.body)
-  const detail = isObject(body) && body.error !== undefined ? ` (${untrusted(body.error, 120)})` : ''
+  const said = errorFields(answer.body, 120).message
+  const detail = said ? ` (${said})` : ''
   if (answer.status === 401 || answer.status === 403) {
     return new Gap(
       `${SERVICE} refused pipecat-api-token for ${what} (${answer.status})${detail}: use a Private API key of the organization that owns the agents, or set check-agents: false.`

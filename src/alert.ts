@@ -7,11 +7,13 @@
  * turns any error thrown here into a warning, so alerting never hides the refresh's result.
  */
 import { getOctokit } from '@actions/github'
-import { defaults } from '@actions/github/lib/utils'
 import { ActionError } from './errors.js'
+import { AnswerTooLargeError, createHttpClient, MAX_BODY_BYTES, type HttpClient, type HttpRequest, type ProxySettings } from './http.js'
+import { ForeignOriginError, MAX_PAGES, pinnedOrigin } from './outside-policy.js'
 import { EXPIRY_PATTERN, expiryStatement, failureComment, failureIssueBody, recoveryComment, type LastRun } from './alert-text.js'
 import type { SecretState } from './summary.js'
-import { trackSecret, untrusted } from './untrusted.js'
+import { trackSecret } from './redact.js'
+import { errorFields, untrusted } from './untrusted.js'
 
 export interface AlertTarget {
   token: string
@@ -27,6 +29,9 @@ export interface AlertTarget {
   apiUrl?: string
   /** The most the whole alert may take: a hung API must not hold the job. */
   timeoutMs: number
+  /** The most one request may take (request-timeout); the whole alert's limit when not given. */
+  requestTimeoutMs?: number
+  proxy?: ProxySettings
 }
 
 export interface AlertResult {
@@ -139,24 +144,66 @@ function connect(target: AlertTarget): { github: GitHub; repo: Repo; title: stri
   if (!owner || !repo || extra.length > 0) {
     throw new ActionError(`Cannot tell which repository gets the alert issue from "${target.repository}": expected owner/repo.`)
   }
+  const baseUrl = (target.apiUrl || 'https://api.github.com').replace(/\/+$/, '')
+  const http = createHttpClient({ timeoutMs: target.requestTimeoutMs ?? target.timeoutMs, proxy: target.proxy })
   const github = getOctokit(target.token, {
-    ...(target.apiUrl ? { baseUrl: target.apiUrl.replace(/\/+$/, '') } : {}),
-    // Keeps the proxy-aware fetch that @actions/github sets up; the options merge shallowly.
-    request: { ...defaults.request, signal: AbortSignal.timeout(target.timeoutMs) }
+    baseUrl,
+    // The options merge shallowly: this replaces @actions/github's own fetch, which knows no caps.
+    request: { fetch: pinnedFetch(http, new URL(baseUrl).origin), signal: AbortSignal.timeout(target.timeoutMs) }
   })
-  const context = { target, api: github.request.endpoint.DEFAULTS.baseUrl }
+  const context = { target, api: baseUrl }
   return { github, repo: { owner, repo }, title: titleOf(target), context }
 }
 
+/** What octokit hands its fetch; it reads only the status, the headers and the body of the answer. */
+interface FetchInit {
+  method?: string
+  headers?: Record<string, string>
+  body?: string
+  signal?: AbortSignal
+}
+
+/**
+ * The GitHub client's fetch: the project's HTTP client (its deadline, its byte cap, its proxy settings),
+ * to the API's own origin only. A pagination link elsewhere is refused before the token goes anywhere.
+ */
+function pinnedFetch(http: HttpClient, origin: string) {
+  return async (url: string, init: FetchInit = {}): Promise<Response> => {
+    pinnedOrigin(url, origin)
+    const method = (init.method ?? 'GET').toUpperCase() as HttpRequest['method']
+    const answer = await http.sendOnce({ method, url, headers: init.headers, body: init.body }, init.signal)
+    const empty = [101, 103, 204, 205, 304].includes(answer.status)
+    return new Response(empty ? null : new Uint8Array(answer.body), { status: answer.status, headers: answer.headers })
+  }
+}
+
+/**
+ * Every page of a listing, up to MAX_PAGES, each reduced by `keep` as it arrives, so only what the
+ * alert needs is held. More pages than that is no listing of alert issues: the alert stops.
+ */
+async function listPages<T, R>(pages: AsyncIterable<{ data: T[]; headers: { link?: string } }>, what: string, keep: (item: T) => R | undefined): Promise<R[]> {
+  const kept: R[] = []
+  let count = 0
+  for await (const page of pages) {
+    for (const item of page.data) {
+      const value = keep(item)
+      if (value !== undefined) kept.push(value)
+    }
+    if (++count >= MAX_PAGES && /rel="next"/.test(page.headers.link ?? '')) {
+      throw new ActionError(
+        `GitHub answered the ${what} with more than ${MAX_PAGES} pages, far more than an alert ever reads: check GITHUB_API_URL and the runner's proxy settings; the next run tries again.`
+      )
+    }
+  }
+  return kept
+}
+
 async function findAlertIssues(github: GitHub, repo: Repo, title: string, state: 'open'): Promise<IssueRef[]> {
-  const issues: IssueRef[] = await github.paginate(github.rest.issues.listForRepo, {
-    ...repo,
-    labels: ALERT_LABEL,
-    state,
-    per_page: 100
-  })
+  const pages = github.paginate.iterator(github.rest.issues.listForRepo, { ...repo, labels: ALERT_LABEL, state, per_page: 100 })
   // The issues endpoint also lists pull requests, and other secrets share the label.
-  return issues.filter(issue => !issue.pull_request && issue.title === title)
+  return listPages(pages, `list of ${state} issues`, (issue: IssueRef) =>
+    !issue.pull_request && issue.title === title ? { number: issue.number, title: issue.title } : undefined
+  )
 }
 
 /** The login this token writes as (see GITHUB_TOKEN_AUTHOR); undefined when GitHub would not say, so nothing is trusted. */
@@ -182,14 +229,17 @@ async function lastRecordedExpiry(github: GitHub, repo: Repo, title: string): Pr
   })
   const latest = closed.find(issue => !issue.pull_request && issue.title === title)
   if (!latest) return undefined
-  const comments = await github.paginate(github.rest.issues.listComments, { ...repo, issue_number: latest.number, per_page: 100 })
-  const marked = comments.filter(comment => typeof comment.body === 'string' && EXPIRY_PATTERN.test(comment.body))
+  const pages = github.paginate.iterator(github.rest.issues.listComments, { ...repo, issue_number: latest.number, per_page: 100 })
+  const marked = await listPages(pages, `comments of issue #${latest.number}`, (comment: { body?: string; user?: { login?: string } | null }) => {
+    const recorded = typeof comment.body === 'string' ? EXPIRY_PATTERN.exec(comment.body)?.[1] : undefined
+    return recorded === undefined ? undefined : { login: comment.user?.login, recorded }
+  })
   if (marked.length === 0) return undefined
   const self = await ownLogin(github)
   if (!self) return undefined
   for (const comment of marked.reverse()) {
-    if (comment.user?.login !== self) continue
-    const at = new Date(EXPIRY_PATTERN.exec(comment.body as string)?.[1] ?? '')
+    if (comment.login !== self) continue
+    const at = new Date(comment.recorded)
     if (!Number.isNaN(at.getTime())) return at
   }
   return undefined
@@ -218,9 +268,22 @@ async function attempt<T>(doing: string, context: Context, call: () => Promise<T
 }
 
 function explain(error: unknown, doing: string, { target, api }: Context): ActionError {
+  if (error instanceof ActionError) return error
   const status = (error as { status?: unknown })?.status
-  const response = (error as { response?: { data?: { message?: unknown } } })?.response
-  const said = untrusted(response?.data?.message ?? (error as Error)?.message ?? error, 200)
+  const response = (error as { response?: { data?: unknown } })?.response
+  const cause = (error as { cause?: unknown })?.cause
+  if (cause instanceof ForeignOriginError) {
+    return new ActionError(
+      `GitHub's answer when asked to ${doing} pointed to ${untrusted(cause.origin, 100)} for more, which is not the API at ${api}; the token goes only to GITHUB_API_URL, so nothing was sent there: check GITHUB_API_URL and the runner's proxy settings; the next run tries again.`
+    )
+  }
+  if (cause instanceof AnswerTooLargeError) {
+    return new ActionError(
+      `The GitHub API at ${api} sent an answer larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB when asked to ${doing}, far more than an alert ever reads: check GITHUB_API_URL and the runner's proxy settings; the next run tries again.`
+    )
+  }
+  // The answer's message field only: an error body GitHub echoes a request into is never shown whole.
+  const said = response ? errorFields(response.data).message || 'no message' : untrusted((error as Error)?.message ?? error, 200)
   const where = target.repository
   if (!response || typeof status !== 'number') {
     return new ActionError(

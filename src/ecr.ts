@@ -65,6 +65,14 @@ const SETUP = 'see docs/aws-setup.md'
 
 // ECR tokens run to a few kilobytes; this is far past any, and short of what would cost a run to mask.
 const MAX_TOKEN_LENGTH = 64 * 1024
+// A real ECR password is base64 of an encrypted envelope (payload, data key, expiry) and runs to well over
+// a thousand characters. A short one is no ECR password, and masking it would hide every match of that
+// short text in the rest of the log (a one-letter password masks every "e"). 64 is far under any real
+// one and far over any word a mask could garble; it also lets the end-to-end tests pull from a real
+// registry, whose bcrypt password file holds at most 72 bytes.
+const MIN_PASSWORD_LENGTH = 64
+// ECR tokens last 12 hours; a day leaves room for a skewed clock, not for a token from somewhere else.
+const MAX_TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000
 
 const serverFault = (name: string, region: string) =>
   new ActionError(
@@ -154,12 +162,17 @@ export async function getEcrToken(region: string, http: HttpClient, options: Ecr
   const notAToken = new ActionError(
     'ECR returned a token that does not decode to AWS:<password>, so Pipecat Cloud could not use it: check that AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_ECR point at ECR itself.'
   )
-  // Checked before it is masked: masking indexes every run of the value, which a server's megabytes must not reach.
+  // Every check comes before the mask: masking indexes every run of the value, which a server's megabytes
+  // must not reach, and a value that is no ECR token must be neither masked nor stored.
   if (authorizationToken.length > MAX_TOKEN_LENGTH || !/^[A-Za-z0-9+/]+={0,2}$/.test(authorizationToken)) throw notAToken
-  log.protect(authorizationToken)
   const decoded = Buffer.from(authorizationToken, 'base64').toString('utf8')
   if (!decoded.startsWith('AWS:') || decoded.length <= 4) throw notAToken
-  log.protect(decoded.slice(4))
+  const password = decoded.slice(4)
+  if (password.length < MIN_PASSWORD_LENGTH) {
+    throw new ActionError(
+      `ECR returned a token whose password is ${password.length} characters, where a real one runs to over a thousand; something other than ECR may be answering: check that AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_ECR point at ECR itself, then rerun.`
+    )
+  }
   const expiresAt = data?.expiresAt
   if (!(expiresAt instanceof Date) || Number.isNaN(expiresAt.getTime())) {
     throw new ActionError('ECR returned a token without an expiry time: rerun; if it persists, check that AWS_ENDPOINT_URL_ECR points at ECR itself.')
@@ -169,5 +182,12 @@ export async function getEcrToken(region: string, http: HttpClient, options: Ecr
       `ECR returned a token that expired at ${expiresAt.toISOString()}, before now (${now.toISOString()}): check the runner's clock, then rerun.`
     )
   }
+  if (expiresAt.getTime() > now.getTime() + MAX_TOKEN_LIFETIME_MS) {
+    throw new ActionError(
+      `ECR returned a token that expires at ${expiresAt.toISOString()}, more than 24 hours after now (${now.toISOString()}), where ECR tokens last 12 hours: check the runner's clock and that AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_ECR point at ECR itself, then rerun.`
+    )
+  }
+  log.protect(authorizationToken)
+  log.protect(password)
   return { authorizationToken, expiresAt }
 }

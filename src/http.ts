@@ -24,7 +24,7 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 500, maxDelayMs: 8_000, budgetMs: 60_000 }
 
 export interface HttpRequest {
-  method: 'GET' | 'PUT' | 'POST' | 'HEAD' | 'DELETE'
+  method: 'GET' | 'PUT' | 'POST' | 'PATCH' | 'HEAD' | 'DELETE'
   url: string
   headers?: Record<string, string>
   body?: string | Uint8Array

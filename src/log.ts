@@ -1,5 +1,6 @@
 import * as core from './core.js'
-import { forLog, trackSecret } from './untrusted.js'
+import { trackSecret } from './redact.js'
+import { forLog } from './untrusted.js'
 
 // The only door to the runner's log: every line passes forLog, so outside text inside a message is
 // redacted and cannot start a workflow command of its own. eslint keeps @actions/core out of other modules

@@ -170,7 +170,9 @@ async function alert(inputs: Inputs, report: Report, urgent: boolean): Promise<v
     ...inputs.alert,
     secretName: inputs.secretName,
     ...(several ? { secretNames: inputs.targets.map(each => each.secretName), registry: inputs.registryHost } : {}),
-    timeoutMs
+    timeoutMs,
+    requestTimeoutMs: inputs.requestTimeoutMs,
+    proxy: inputs.proxy
   }
   // Several targets: the ones that failed, or, when the run failed before or besides them, the ones it did not refresh.
   const notRefreshed = report.targets.filter(each => (report.failureByTarget ? each.failure : each.secret !== 'ready' && each.secret !== 'stored'))

@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import * as log from './log.js'
 import { ActionError } from './errors.js'
 import type { HttpClient, HttpResponse } from './http.js'
-import { isObject, jsonShape, NOT_JSON, parseJson, SHAPES, shaped, untrusted } from './untrusted.js'
+import { errorFields, isObject, jsonShape, NOT_JSON, parseJson, SHAPES, shaped, untrusted } from './untrusted.js'
 
 export interface PipecatApi {
   http: HttpClient
@@ -32,9 +32,8 @@ export interface SecretSetState {
 const SERVICE = 'Pipecat Cloud'
 
 function readError(answer: HttpResponse): { error: string; code: string } {
-  const body = parseJson(answer.body)
-  if (!isObject(body)) return { error: '', code: '' }
-  return { error: typeof body.error === 'string' ? untrusted(body.error) : '', code: shaped(body.code, /^[A-Za-z0-9_.-]{1,64}$/) ?? '' }
+  const { code, message } = errorFields(answer.body)
+  return { error: message, code }
 }
 
 /** The answer's JSON object; anything else (HTML from a proxy, `null`, a list) ends the run with the likely cause. */
@@ -96,6 +95,13 @@ function explainPipecatError(answer: HttpResponse, secret: { secretName: string;
   )
 }
 
+/** An answer that names another region than pipecat-region: the run cannot tell where the set is. */
+function regionMismatch(secretName: string, said: string, asked: string, what: string): UnreadableSuccessError {
+  return new UnreadableSuccessError(
+    `${SERVICE} answered ${what} for secret set ${secretName} with region ${said}, but pipecat-region is ${asked}: check pipecat-api-url and the set's region (pipecat cloud secrets list), then set pipecat-region to the set's region or choose a new secret-name.`
+  )
+}
+
 /** A success status with an answer that cannot be read: the set may or may not hold the new token. */
 export class UnreadableSuccessError extends ActionError {
   override name = 'UnreadableSuccessError'
@@ -136,6 +142,8 @@ export async function storePullSecret(api: PipecatApi, secret: PullSecret): Prom
       `${SERVICE} stored the secret set ${secret.secretName} but named its region as ${untrusted(stored.region, 80)}, which is not a region name: check that pipecat-api-url points at the Pipecat Cloud API, then rerun.`
     )
   }
+  // A set cannot move, and the API refuses a PUT to another region: an answer that says otherwise is not believed.
+  if (secret.region !== undefined && region !== secret.region) throw regionMismatch(secret.secretName, region, secret.region, 'the store request')
   return { region }
 }
 
@@ -208,6 +216,8 @@ export function pollDelay(elapsedMs: number): number {
 
 export interface WaitOptions {
   timeoutMs: number
+  /** pipecat-region, when given: a list that shows the set elsewhere is not believed. */
+  region?: string
   sleep?: (ms: number) => Promise<void>
   now?: () => number
 }
@@ -217,16 +227,17 @@ export interface WaitOptions {
  * release pipeline waits here. The list is watched because GET by name refuses image pull secrets.
  */
 export async function waitForReady(api: PipecatApi, secretName: string, options: WaitOptions): Promise<SecretSetState> {
-  const [outcome] = await waitForAllReady(api, [secretName], options)
+  const [outcome] = await waitForAllReady(api, [{ secretName, region: options.region }], options)
   if (outcome instanceof Error) throw outcome
   return outcome
 }
 
 /** Why a set that is not ready yet cannot become ready, or undefined while it still may. */
-function verdict(secretName: string, set: SecretSetState | undefined): ActionError | undefined {
+function verdict(secretName: string, set: SecretSetState | undefined, asked: string | undefined): ActionError | undefined {
   if (set && set.type !== 'imagePullSecret') {
     return new ActionError(`Secret set ${secretName} is listed as type ${untrusted(set.type, 40)}, not an image pull secret: choose another secret-name.`)
   }
+  if (set?.region && asked !== undefined && set.region !== asked) return regionMismatch(secretName, set.region, asked, 'the secret list')
   if (set?.status === 'failed') {
     return new ActionError(
       `Pipecat Cloud could not provision secret set ${secretName}: ${set.errorMessage || 'no reason given'}; check the registry host, then rerun.`
@@ -238,9 +249,15 @@ function verdict(secretName: string, set: SecretSetState | undefined): ActionErr
 /**
  * waitForReady for several sets at once: each round reads the list once, which answers for all of them,
  * and a set that fails or times out ends as an error of its own while the others are still watched.
- * The outcomes are in the order of `secretNames`.
+ * Each set's region, when given, is checked as waitForReady's `region` is. The outcomes are in the order of `sets`.
  */
-export async function waitForAllReady(api: PipecatApi, secretNames: string[], options: WaitOptions): Promise<(SecretSetState | ActionError)[]> {
+export async function waitForAllReady(
+  api: PipecatApi,
+  sets: { secretName: string; region?: string }[],
+  options: Omit<WaitOptions, 'region'>
+): Promise<(SecretSetState | ActionError)[]> {
+  const secretNames = sets.map(set => set.secretName)
+  const asked = new Map(sets.map(set => [set.secretName, set.region]))
   const sleep = options.sleep ?? ((ms: number) => delay(ms))
   const now = options.now ?? Date.now
   const started = now()
@@ -249,25 +266,25 @@ export async function waitForAllReady(api: PipecatApi, secretNames: string[], op
   const last = new Map<string, SecretSetState | undefined>()
   for (;;) {
     const waiting = secretNames.filter(name => !outcomes.has(name))
-    let sets: unknown[] | ActionError
+    let list: unknown[] | ActionError
     try {
-      sets = await readSecretList(api, waiting[0])
+      list = await readSecretList(api, waiting[0])
     } catch (error) {
       if (!(error instanceof ActionError)) throw error
-      sets = error
+      list = error
     }
     for (const name of waiting) {
       let set: SecretSetState | undefined
       try {
-        if (sets instanceof ActionError) throw sets
-        set = pickSecretSet(sets, name)
+        if (list instanceof ActionError) throw list
+        set = pickSecretSet(list, name)
       } catch (error) {
         if (!(error instanceof ActionError)) throw error
         outcomes.set(name, error)
         continue
       }
       last.set(name, set)
-      const failed = verdict(name, set)
+      const failed = verdict(name, set, asked.get(name))
       if (failed) outcomes.set(name, failed)
       else if (set?.status === 'ready') outcomes.set(name, set)
     }

@@ -3,7 +3,8 @@ import { ActionError } from './errors.js'
 import type { HttpClient, HttpResponse } from './http.js'
 import type { ImageRef } from './image.js'
 import { isLoopback } from './inputs.js'
-import { isObject, jsonShape, NOT_JSON, parseJson, SHAPES, shaped, trackSecret, untrusted } from './untrusted.js'
+import { trackSecret } from './redact.js'
+import { errorFields, isObject, jsonShape, NOT_JSON, parseJson, SHAPES, shaped, untrusted } from './untrusted.js'
 
 /** What the registry said about the image, asked with the credentials Pipecat Cloud will pull with. */
 export interface ImageCheck {
@@ -330,10 +331,8 @@ const errorCodes = (body: Buffer): string[] => parseErrors(body).map(error => St
 
 /** "CODE: message" of the first error, one short redacted line; empty when the body says nothing usable. */
 function registryError(body: Buffer): string {
-  const first = parseErrors(body)[0]
-  if (!first) return ''
-  const text = [first.code, first.message].filter(part => typeof part === 'string' && part !== '').join(': ')
-  return untrusted(text, 200).replace(/\s+/g, ' ').trim()
+  const { code, message } = errorFields(body)
+  return [code, message].filter(Boolean).join(': ')
 }
 
 /** Each part a plain name, INVALID, or absent: server text never passes on as a platform. */

@@ -73,7 +73,7 @@ export async function storeTargets(api: PipecatApi, targets: TargetReport[], cre
   if (stored.length === 0) return
   const outcomes = await waitForAllReady(
     api,
-    stored.map(target => target.secretName),
+    stored.map(target => ({ secretName: target.secretName, region: target.region })),
     { timeoutMs: options.waitTimeoutMs }
   )
   outcomes.forEach((outcome, index) => {

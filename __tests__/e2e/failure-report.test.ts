@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -84,7 +85,7 @@ test('stored but never ready: the state says stored, not ready, and the config i
 })
 
 test('failing after the image check: the digest it read is an output', async () => {
-  const password = 'p'.repeat(8) + Math.random().toString(36).slice(2)
+  const password = randomBytes(48).toString('base64url')
   const ecrForRegistry = await startEcrEmulator({ password })
   const registry = await startRegistry({ username: 'AWS', password })
   try {

@@ -126,18 +126,18 @@ function variants(secret: string): string[] {
 
 /**
  * The leak guard every end-to-end test runs: no secret outside `::add-mask::` lines, anywhere the run
- * wrote, in any form: encoded, decoded, or a fragment long enough to give it away. The runner would
- * hide a masked value, but this action never prints one in the first place.
+ * wrote, in any form: encoded, decoded, reformatted, or a fragment long enough to give it away. The runner
+ * would hide a masked value, but this action never prints one in the first place.
  */
 export function expectNoLeaks(run: ActionRun, secrets: string[], extraTexts: string[] = []): void {
   const texts = { stdout: run.stdout, stderr: run.stderr, outputs: JSON.stringify(run.outputs), summary: run.summary }
   extraTexts.forEach((text, i) => Object.assign(texts, { [`extra${i}`]: text }))
   const leaks: string[] = []
   for (const secret of secrets.filter(s => s.length >= 4)) {
+    const tell = tellsOf(secret)
     for (const [where, text] of Object.entries(texts)) {
       const lines = text.split('\n').filter(line => !line.startsWith('::add-mask::'))
-      const forms = derivedForms(secret)
-      if (lines.some(line => forms.some(form => line.includes(form)))) leaks.push(`${where} holds a secret (${secret.slice(0, 3)}…)`)
+      if (lines.some(line => gives(line, tell))) leaks.push(`${where} holds a secret (${secret.slice(0, 3)}…)`)
     }
   }
   expect(leaks).toEqual([])
@@ -158,14 +158,39 @@ export const maskedValues = (run: ActionRun): string[] => commandData(run, 'add-
 /** How `core.setSecret` writes a value into its `::add-mask::` command. */
 const escapeCommandData = (value: string): string => value.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')
 
-// A fragment this long identifies a secret as surely as the whole: a truncated token is still a leak.
-const FRAGMENT = 16
+// A fragment this long identifies a secret as surely as the whole: a truncated token is still a leak, and
+// so is a key cut into pieces this long.
+const FRAGMENT = 12
+
+/** What gives a secret away: runs of FRAGMENT characters, lower-cased, and whole forms shorter than that. */
+interface Tell {
+  fragments: Set<string>
+  whole: string[]
+}
 
 /**
- * What a line could hold that gives a secret away: its encoded forms, what a base64 secret decodes to
- * (ECR's token is base64 of `AWS:<password>`) and the password in it, and any long enough fragment of those.
+ * The parts of base64(prefix + text) that do not depend on the prefix or on what follows, for a prefix of
+ * each length modulo 3: base64 of a secret inside a longer string.
  */
-function derivedForms(secret: string): string[] {
+function base64Alignments(text: string): string[] {
+  return ['', 'x', 'xx'].flatMap(prefix => {
+    const inner = Buffer.from(prefix + text)
+      .toString('base64')
+      .slice(prefix ? 4 : 0, -4)
+    return [inner, inner.replace(/\+/g, '-').replace(/\//g, '_')]
+  })
+}
+
+const tellCache = new Map<string, Tell>()
+
+/**
+ * What a line could hold that gives a secret away: its encoded forms (base64 at any alignment among them),
+ * what a base64 secret decodes to (ECR's token is base64 of `AWS:<password>`) and the password in it, and
+ * any long enough fragment of those, in any case.
+ */
+function tellsOf(secret: string): Tell {
+  const cached = tellCache.get(secret)
+  if (cached) return cached
   const plain = [secret]
   if (/^[A-Za-z0-9+/]+={0,2}$/.test(secret) && secret.length % 4 === 0) {
     const decoded = Buffer.from(secret, 'base64').toString('utf8')
@@ -176,11 +201,43 @@ function derivedForms(secret: string): string[] {
       if (colon !== -1 && decoded.length - colon > FRAGMENT) plain.push(decoded.slice(colon + 1))
     }
   }
-  const forms = new Set(plain.flatMap(variants))
-  for (const text of plain) {
-    for (let at = 0; at + FRAGMENT <= text.length; at++) forms.add(text.slice(at, at + FRAGMENT))
-  }
-  return [...forms]
+  const forms = [...new Set(plain.flatMap(text => [...variants(text), ...base64Alignments(text)]).map(form => form.toLowerCase()))]
+  const fragments = new Set<string>()
+  for (const form of forms) for (let at = 0; at + FRAGMENT <= form.length; at++) fragments.add(form.slice(at, at + FRAGMENT))
+  const tell = { fragments, whole: forms.filter(form => form.length < FRAGMENT) }
+  tellCache.set(secret, tell)
+  return tell
+}
+
+const withoutFormat = (text: string): string => text.replace(/\p{Cf}/gu, '')
+
+/** Percent-encoding (UTF-8, or byte by byte where that fails) and `\u`/`\x` escapes decoded once. */
+function decodeOnce(text: string): string {
+  const byte = (hex: string) => String.fromCharCode(parseInt(hex, 16))
+  return text
+    .replace(/(?:%[0-9a-f]{2})+/gi, run => {
+      try {
+        return decodeURIComponent(run)
+      } catch {
+        return run.replace(/%([0-9a-f]{2})/gi, (_, hex: string) => byte(hex))
+      }
+    })
+    .replace(/\\u([0-9a-f]{4})/gi, (_, hex: string) => byte(hex))
+    .replace(/\\x([0-9a-f]{2})/gi, (_, hex: string) => byte(hex))
+}
+
+/** The ways a person could read a line: as it is, without format characters, decoded once or twice; any case. */
+function readings(line: string): string[] {
+  const once = withoutFormat(decodeOnce(withoutFormat(line)))
+  return [...new Set([line, withoutFormat(line), once, withoutFormat(decodeOnce(once))].map(text => text.toLowerCase()))]
+}
+
+function gives(line: string, tell: Tell): boolean {
+  return readings(line).some(text => {
+    if (tell.whole.some(form => text.includes(form))) return true
+    for (let at = 0; at + FRAGMENT <= text.length; at++) if (tell.fragments.has(text.slice(at, at + FRAGMENT))) return true
+    return false
+  })
 }
 
 /**
@@ -195,8 +252,8 @@ export function expectMasksFirst(run: ActionRun, secrets: string[]): void {
   for (const secret of secrets.filter(s => s.length >= 4)) {
     const maskAt = lines.indexOf(`::add-mask::${escapeCommandData(secret)}`)
     if (maskAt === -1) continue
-    const forms = derivedForms(secret)
-    const mentions = (line: string) => !line.startsWith('::add-mask::') && forms.some(form => line.includes(form))
+    const tell = tellsOf(secret)
+    const mentions = (line: string) => !line.startsWith('::add-mask::') && gives(line, tell)
     const early = lines.slice(0, maskAt).findIndex(mentions)
     if (early !== -1) problems.push(`stdout line ${early + 1} mentions a secret (${secret.slice(0, 3)}…) masked only on line ${maskAt + 1}`)
     if (run.stderr.split('\n').some(mentions)) problems.push(`stderr mentions a secret (${secret.slice(0, 3)}…)`)

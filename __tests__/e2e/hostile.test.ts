@@ -10,9 +10,11 @@ import { drip, earlyHintsForever, huge, json, silent, startHostileServer, text, 
 import { AWS_SECRET, awsEnv, baseInputs, expectNoLeaks, runAction, SECRET_NAME, secretsOf, type ActionRun, type Ecr, type Pipecat } from './harness.js'
 
 // The action run against services that misbehave as a broken or hostile server would. Every row asserts
-// how the run ends, that it ends in bounded time, that no credential (whole, encoded or a 16-character
-// fragment) reaches anything it wrote, and that no line the runner would read as a command comes from
-// what a server sent. Rows have their own servers, so they run side by side.
+// how the run ends, that it ends in bounded time (a bound on a hang, not a measure of speed), that no
+// credential (whole, encoded, reformatted or a 12-character fragment) reaches anything it wrote, that no
+// format character does, that nothing reaches the host a server points elsewhere to, and that no line
+// the runner would read as a command comes from what a server sent. Rows have their own servers, so they
+// run side by side.
 
 /** What a hostile server slips into text it controls: workflow commands on lines of their own, and HTML. */
 const INJECTED = 'INJECTED'
@@ -24,19 +26,23 @@ interface World {
   ecr: Ecr
   pipecat: Pipecat
   hostile: HostileServer
+  /** Another origin, where a hostile server may point: nothing may ever reach it. */
+  elsewhere: HostileServer
   configDir: string
 }
 
 interface Row {
   name: string
   /** Which service the hostile server stands in for; the others are the emulators. */
-  plays: 'pipecat' | 'ecr' | 'registry'
+  plays: 'pipecat' | 'ecr' | 'registry' | 'github'
   handler: (req: SeenRequest, res: ServerResponse, world: World) => void
   inputs?: Record<string, string>
   env?: Record<string, string>
   /** Opens the alert issue on failure, so its text is checked for leaks and injected commands too. */
   alert?: boolean
   expected: { code: 0 | 1; message?: RegExp; maxMs: number; outputs?: Record<string, string> }
+  /** The most the action's process may hold, where a server could make it hold more. */
+  maxRssMiB?: number
   check?: (run: ActionRun, world: World) => void
 }
 
@@ -60,6 +66,35 @@ function registryManifest(manifest: unknown, headers: Record<string, string> = {
     json(res, 404, { errors: [{ code: 'BLOB_UNKNOWN', message: 'not here' }] })
   }
 }
+
+/** The Pipecat API key the request carried, as a hostile server would read it back. */
+const keyOf = (req: SeenRequest) => String(req.headers.authorization).replace(/^Bearer /, '')
+const pieces = (text: string, size: number) => text.match(new RegExp(`.{1,${size}}`, 'g')) ?? []
+/** A Pipecat Cloud that refuses the PUT with an error that holds `echo(key)`, for the alert issue to show. */
+const refusing = (echo: (key: string) => string) => (req: SeenRequest, res: ServerResponse) =>
+  json(res, 400, { error: `denied ${echo(keyOf(req))} ${INJECTION}`, code: 'BAD' })
+const REFUSED = /^Pipecat Cloud refused the image pull secret my-ecr-credentials \(400 BAD: denied /
+
+/** A GitHub API that answers the issue listing with `page` and a link to the next page, `next(req)`. */
+function githubPaging(next: (req: SeenRequest, world: World) => string, page: () => unknown = () => []) {
+  return (req: SeenRequest, res: ServerResponse, world: World) => {
+    if (!req.url.startsWith('/repos/acme/agents/issues?')) return json(res, 404, { message: 'Not Found' })
+    json(res, 200, page(), { link: `<${next(req, world)}>; rel="next"` })
+  }
+}
+const issuePages = (w: World) => w.hostile.requests.filter(r => r.url.startsWith('/repos/acme/agents/issues?'))
+/** 100 issues of 30,000 characters each: a page of 3 MiB, under the byte cap. */
+const LARGE_PAGE = Array.from({ length: 100 }, (_, i) => ({ number: i + 1, title: `issue ${i}`, body: 'b'.repeat(30_000) }))
+
+/** An ECR token answer, for rows about what ECR claims. */
+const ecrToken = (password: string, expiresAt: number) => (_req: SeenRequest, res: ServerResponse) =>
+  json(
+    res,
+    200,
+    { authorizationData: [{ authorizationToken: Buffer.from(`AWS:${password}`).toString('base64'), expiresAt }] },
+    { 'content-type': 'application/x-amz-json-1.1' }
+  )
+const REAL_LENGTH_PASSWORD = 'Q'.repeat(1500)
 
 const ARM64_INDEX = {
   schemaVersion: 2,
@@ -331,8 +366,183 @@ const rows: Row[] = [
       expect(run.outputs['image-digest'] ?? '').toBe('')
       expect(w.pipecat.requests).toEqual([])
     }
+  },
+
+  // Reformatted secrets: each reformatting of the key, in the error message, the summary and the alert issue.
+  {
+    name: 'Pipecat Cloud echoes the key in 15-character pieces',
+    plays: 'pipecat',
+    alert: true,
+    handler: refusing(key => pieces(key, 15).join(' | ')),
+    expected: { code: 1, message: REFUSED, maxMs: 20_000 }
+  },
+  {
+    name: 'Pipecat Cloud echoes the key with a zero-width space every 10 characters',
+    plays: 'pipecat',
+    alert: true,
+    handler: refusing(key => pieces(key, 10).join('\u200b')),
+    expected: { code: 1, message: REFUSED, maxMs: 20_000 }
+  },
+  {
+    name: 'Pipecat Cloud echoes the key upper-cased',
+    plays: 'pipecat',
+    alert: true,
+    handler: refusing(key => key.toUpperCase()),
+    expected: { code: 1, message: REFUSED, maxMs: 20_000 }
+  },
+  {
+    name: 'Pipecat Cloud echoes the key as base64 of prefixed strings, at each alignment',
+    plays: 'pipecat',
+    alert: true,
+    handler: refusing(key => ['Bearer ', 'k=', 'x'].map(prefix => Buffer.from(`${prefix}${key}!`).toString('base64')).join(' ')),
+    expected: { code: 1, message: REFUSED, maxMs: 20_000 }
+  },
+  {
+    name: 'Pipecat Cloud echoes the key fully percent-encoded',
+    plays: 'pipecat',
+    alert: true,
+    handler: refusing(key => [...Buffer.from(key)].map(byte => `%${byte.toString(16).padStart(2, '0').toUpperCase()}`).join('')),
+    expected: { code: 1, message: REFUSED, maxMs: 20_000 }
+  },
+  {
+    name: 'Pipecat Cloud echoes the key as literal \\u escapes',
+    plays: 'pipecat',
+    alert: true,
+    handler: refusing(key => [...key].map(char => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')),
+    expected: { code: 1, message: REFUSED, maxMs: 20_000 }
+  },
+  {
+    name: 'Pipecat Cloud splits the key across a retried 503 and the final 400',
+    plays: 'pipecat',
+    alert: true,
+    handler: (req, res, w) => {
+      const key = keyOf(req)
+      if (puts(w).length === 1) return json(res, 503, { error: `busy ${key.slice(0, 17)}`, code: 'UNAVAILABLE' })
+      json(res, 400, { error: `denied ${key.slice(17, 34)} then ${key.slice(34)}`, code: 'BAD' })
+    },
+    expected: { code: 1, message: REFUSED, maxMs: 30_000 },
+    check: (_run, w) => expect(puts(w)).toHaveLength(2)
+  },
+  ...(
+    [
+      ['U+200B', '\u200b'],
+      ['U+200E', '\u200e'],
+      ['U+061C', '\u061c']
+    ] as const
+  ).map(([name, mark]): Row => ({
+    name: `the format character ${name} in an error survives nowhere`,
+    plays: 'pipecat',
+    alert: true,
+    handler: refusing(key => `here${mark}and${mark}there ${pieces(key, 6).join(mark)}`),
+    expected: { code: 1, message: /^Pipecat Cloud refused the image pull secret my-ecr-credentials \(400 BAD: denied hereandthere \*\*\*/, maxMs: 20_000 }
+    // The generic checks below look for the mark in every sink.
+  })),
+
+  // The GitHub client follows the same rules: its token stays on its origin, pages and bytes are capped.
+  {
+    name: 'GitHub points the next page of issues at another host',
+    plays: 'github',
+    handler: githubPaging((_req, w) => `${w.elsewhere.url}/repos/acme/agents/issues?page=2`),
+    expected: { code: 0, maxMs: 20_000, outputs: { 'secret-name': SECRET_NAME, 'secret-region': 'us-west' } },
+    check: (run, w) => {
+      expect(run.stdout).toMatch(
+        /^::warning::Could not update the alert issue: GitHub's answer when asked to list open issues pointed to http:\/\/127\.0\.0\.1:\d+ for more/m
+      )
+      expect(issuePages(w)).toHaveLength(1)
+    }
+  },
+  {
+    name: 'GitHub links the issue list to itself, without end',
+    plays: 'github',
+    handler: githubPaging(req => `http://${req.headers.host}${req.url}`),
+    expected: { code: 0, maxMs: 30_000, outputs: { 'secret-name': SECRET_NAME } },
+    check: (run, w) => {
+      expect(run.stdout).toMatch(/^::warning::Could not update the alert issue: GitHub answered the list of open issues with more than 10 pages/m)
+      expect(issuePages(w)).toHaveLength(10)
+    }
+  },
+  {
+    name: 'GitHub sends pages of 3 MiB of issues, without end',
+    plays: 'github',
+    handler: githubPaging(
+      req => `http://${req.headers.host}${req.url}&more`,
+      () => LARGE_PAGE
+    ),
+    expected: { code: 0, maxMs: 30_000, outputs: { 'secret-name': SECRET_NAME } },
+    maxRssMiB: 250,
+    check: (run, w) => {
+      expect(run.stdout).toMatch(/^::warning::Could not update the alert issue: GitHub answered the list of open issues with more than 10 pages/m)
+      expect(issuePages(w)).toHaveLength(10)
+    }
+  },
+  {
+    name: 'GitHub answers the issue list with 256 MiB',
+    plays: 'github',
+    handler: (_req, res) => huge(res, 200, 256 * 1024 * 1024),
+    expected: { code: 0, maxMs: 30_000, outputs: { 'secret-name': SECRET_NAME } },
+    maxRssMiB: 200,
+    check: run =>
+      expect(run.stdout).toMatch(/^::warning::Could not update the alert issue: The GitHub API at http:\/\/127\.0\.0\.1:\d+ sent an answer larger than 4 MiB/m)
+  },
+
+  // Claims checked against what was asked.
+  {
+    name: 'Pipecat Cloud stores the set in another region than pipecat-region',
+    plays: 'pipecat',
+    inputs: { 'pipecat-region': 'us-west' },
+    handler: (_req, res) => json(res, 202, { status: 'OK', region: 'eu-central' }),
+    expected: {
+      code: 1,
+      message:
+        /^Pipecat Cloud answered the store request for secret set my-ecr-credentials with region eu-central, but pipecat-region is us-west: check pipecat-api-url/,
+      maxMs: 20_000,
+      outputs: { 'secret-region': '' }
+    },
+    check: run => expect(run.summary).toContain('<td>Status</td><td>unknown: the answer to the store request could not be read</td>')
+  },
+  {
+    name: 'Pipecat Cloud lists the set in another region than pipecat-region',
+    plays: 'pipecat',
+    inputs: { 'pipecat-region': 'us-west', 'wait-for-ready': 'true' },
+    handler: pipecatListing(() => ({ sets: [{ name: SECRET_NAME, type: 'imagePullSecret', region: 'eu-central', status: 'ready' }] })),
+    expected: {
+      code: 1,
+      message: /^Pipecat Cloud answered the secret list for secret set my-ecr-credentials with region eu-central, but pipecat-region is us-west:/,
+      maxMs: 20_000
+    },
+    check: run => expect(run.outputs['secret-region']).not.toBe('eu-central')
+  },
+  {
+    name: 'ECR answers with a token that expires in the year 2500',
+    plays: 'ecr',
+    handler: ecrToken(REAL_LENGTH_PASSWORD, Date.parse('2500-01-01T00:00:00Z') / 1000),
+    expected: { code: 1, message: /^ECR returned a token that expires at 2500-01-01T00:00:00\.000Z, more than 24 hours after now/, maxMs: 20_000 },
+    check: (run, w) => {
+      expect(run.stdout.split('\n').filter(line => line.startsWith('::add-mask::') && line.includes('QQQQ'))).toEqual([])
+      expect(w.pipecat.requests).toEqual([])
+      expect(run.outputs['expires-at']).toBe('')
+    }
+  },
+  {
+    name: 'ECR answers with a one-character password',
+    plays: 'ecr',
+    handler: ecrToken('e', Date.now() / 1000 + 43_200),
+    expected: { code: 1, message: /^ECR returned a token whose password is 1 characters, where a real one runs to over a thousand;/, maxMs: 20_000 },
+    check: (run, w) => {
+      expect(run.stdout.split('\n')).not.toContain('::add-mask::e')
+      expect(run.stdout.split('\n').filter(line => line.startsWith('::add-mask::QVdTOm'))).toEqual([])
+      expect(w.pipecat.requests).toEqual([])
+    }
   }
 ]
+
+/** A preload that writes the process's peak memory (KiB) to a file as it exits. */
+async function rssProbe(): Promise<{ options: string; read: () => Promise<number> }> {
+  const probe = join(await mkdtemp(join(tmpdir(), 'rss-')), 'rss.cjs')
+  const rssFile = `${probe}.out`
+  await writeFile(probe, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)))\n`)
+  return { options: `--require ${probe}`, read: async () => Number(await readFile(rssFile, 'utf8')) }
+}
 
 async function runRow(row: Row) {
   const ecr = await startEcrEmulator()
@@ -341,31 +551,42 @@ async function runRow(row: Row) {
   await writeFile(join(configDir, 'pcc-deploy.toml'), CONFIG)
   const world = {} as World
   const hostile = await startHostileServer((req, res) => row.handler(req, res, world))
-  Object.assign(world, { ecr, pipecat, hostile, configDir })
+  const elsewhere = await startHostileServer((_req, res) => json(res, 200, []))
+  Object.assign(world, { ecr, pipecat, hostile, elsewhere, configDir })
   const github = row.alert ? await startGitHubEmulator({ token: GITHUB_TOKEN }) : undefined
+  const probe = row.maxRssMiB ? await rssProbe() : undefined
+  const alerting = github !== undefined || row.plays === 'github'
   try {
     const inputs: Record<string, string> = {
       ...baseInputs(ecr, pipecat),
-      'request-timeout': '1',
+      // The alert may take 3 x request-timeout in all: rows that write to GitHub get room for it on a busy machine.
+      'request-timeout': alerting ? '5' : '1',
       'wait-for-ready': 'false',
       'config-file': 'pcc-deploy.toml',
       ...(row.plays === 'pipecat' && { 'pipecat-api-url': hostile.url }),
       ...(row.plays === 'registry' && { registry: hostile.url, image: `${hostile.host}/my-agent:1.0` }),
-      ...(github && { 'alert-issue': 'true', 'github-token': GITHUB_TOKEN }),
+      ...(alerting && { 'alert-issue': 'true', 'github-token': GITHUB_TOKEN }),
       ...row.inputs
     }
     const env: Record<string, string> = {
       ...awsEnv(ecr),
       ...(row.plays === 'ecr' && { AWS_ENDPOINT_URL_ECR: hostile.url }),
-      ...(github && { GITHUB_API_URL: github.url, GITHUB_REPOSITORY: 'acme/agents', GITHUB_RUN_ID: '7', GITHUB_SERVER_URL: 'https://github.com' }),
+      ...(alerting && {
+        GITHUB_API_URL: github?.url ?? hostile.url,
+        GITHUB_REPOSITORY: 'acme/agents',
+        GITHUB_RUN_ID: '7',
+        GITHUB_SERVER_URL: 'https://github.com'
+      }),
+      ...(probe && { NODE_OPTIONS: probe.options }),
       ...row.env
     }
     const run = await runAction({ inputs, env, cwd: configDir, timeoutMs: row.expected.maxMs + 10_000 })
     const config = await readFile(join(configDir, 'pcc-deploy.toml'), 'utf8')
     const issueTexts = github ? [...github.issues.map((i: { body: string }) => i.body), ...github.comments.map((c: { body: string }) => c.body)] : []
-    return { run, world, config, issueTexts }
+    const maxRssMiB = probe ? (await probe.read()) / 1024 : undefined
+    return { run, world, config, issueTexts, maxRssMiB }
   } finally {
-    await Promise.all([ecr.close(), pipecat.close(), hostile.close(), github?.close(), rm(configDir, { recursive: true, force: true })])
+    await Promise.all([ecr.close(), pipecat.close(), hostile.close(), elsewhere.close(), github?.close(), rm(configDir, { recursive: true, force: true })])
   }
 }
 
@@ -384,7 +605,7 @@ describe('hostile servers', () => {
   test.concurrent.each(rows.map(row => [row.name, row] as const))(
     '%s',
     async (_name, row) => {
-      const { run, world, config, issueTexts } = await runRow(row)
+      const { run, world, config, issueTexts, maxRssMiB } = await runRow(row)
       expect({ code: run.code, error: run.error }).toEqual({
         code: row.expected.code,
         error: row.expected.code === 1 ? expect.stringMatching(row.expected.message ?? /./) : undefined
@@ -399,7 +620,12 @@ describe('hostile servers', () => {
       if (row.expected.outputs) expect(run.outputs).toMatchObject(row.expected.outputs)
       expectNoLeaks(run, [...secretsOf(world.ecr, world.pipecat), GITHUB_TOKEN], [config, ...issueTexts])
       expectNoInjectedCommands(run, issueTexts)
+      // No zero-width or direction mark from a server reaches a sink, and no request reaches another host.
+      const sinks = { stdout: run.stdout, stderr: run.stderr, outputs: JSON.stringify(run.outputs), summary: run.summary, issues: issueTexts.join('\n') }
+      expect(Object.entries(sinks).filter(([, text]) => /\p{Cf}/u.test(text))).toEqual([])
+      expect(world.elsewhere.requests).toEqual([])
       if (row.alert) expect(issueTexts.length).toBeGreaterThan(0)
+      if (row.maxRssMiB) expect(maxRssMiB).toBeLessThan(row.maxRssMiB)
       row.check?.(run, world)
     },
     40_000
