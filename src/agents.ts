@@ -267,24 +267,44 @@ export function agentWarnings(report: AgentsReport, registryHost: string): strin
   return [...all.slice(0, MAX_WARNINGS - 1), `${all.length - MAX_WARNINGS + 1} more agent warnings: see the job summary.`]
 }
 
-/** The step main runs after the refresh: finds the agents, warns, and hands the report to the summary. */
-export async function checkAgents(inputs: Inputs, report: Report, http: HttpClient): Promise<AgentsReport> {
-  const found = await findAgents({
-    api: { http, apiUrl: inputs.apiUrl, token: inputs.apiToken },
-    secretName: inputs.secretName,
-    secretRegion: report.secretRegion,
-    registryHost: inputs.registryHost
-  })
-  const using = found.agents.length
-  log.info(
-    `${using} of ${found.inspected} inspected agent${found.inspected === 1 ? '' : 's'} pull with ${inputs.secretName}${found.skipped ? `; ${found.skipped} not inspected (limit ${found.limit})` : ''}.`
-  )
-  agentWarnings(found, inputs.registryHost).forEach(warning => log.warning(warning))
-  return found
+/**
+ * A client that reads each URL once: the reports of several secret sets share one listing and one read of
+ * each agent, so a run with four targets costs what a run with one does.
+ */
+function readingOnce(http: HttpClient): HttpClient {
+  const answers = new Map<string, Promise<HttpResponse>>()
+  return {
+    ...http,
+    send(req, options) {
+      if (req.method !== 'GET') return http.send(req, options)
+      let answer = answers.get(req.url)
+      if (!answer) {
+        answer = http.send(req, options)
+        answers.set(req.url, answer)
+      }
+      return answer
+    }
+  }
+}
+
+/** The step main runs after the refresh: finds the agents of every secret set, warns, and hands the reports to the summary. */
+export async function checkAgents(inputs: Inputs, report: Report, http: HttpClient): Promise<AgentsReport[]> {
+  const api = { http: report.targets.length > 1 ? readingOnce(http) : http, apiUrl: inputs.apiUrl, token: inputs.apiToken }
+  const reports: AgentsReport[] = []
+  for (const target of report.targets) {
+    const found = await findAgents({ api, secretName: target.secretName, secretRegion: target.secretRegion, registryHost: inputs.registryHost })
+    const using = found.agents.length
+    log.info(
+      `${using} of ${found.inspected} inspected agent${found.inspected === 1 ? '' : 's'} pull with ${target.secretName}${found.skipped ? `; ${found.skipped} not inspected (limit ${found.limit})` : ''}.`
+    )
+    agentWarnings(found, inputs.registryHost).forEach(warning => log.warning(warning))
+    reports.push(found)
+  }
+  return reports
 }
 
 /** With fail-on-unhealthy-agents, an agent with a problem fails the run; the secret stays stored. */
-export function assertAgentsHealthy(inputs: Inputs, report: AgentsReport | undefined): void {
+export function assertAgentsHealthy(inputs: Pick<Inputs, 'failOnUnhealthyAgents' | 'dryRun'>, report: AgentsReport | undefined): void {
   if (!inputs.failOnUnhealthyAgents || !report) return
   const unhealthy = report.agents.filter(agent => agent.problems.length > 0)
   if (unhealthy.length === 0) return
@@ -294,6 +314,6 @@ export function assertAgentsHealthy(inputs: Inputs, report: AgentsReport | undef
     .join('; ')
   const done = inputs.dryRun ? 'was checked (dry run)' : 'was refreshed'
   throw new ActionError(
-    `Secret set ${inputs.secretName} ${done}, but ${unhealthy.length} agent${unhealthy.length === 1 ? '' : 's'} using it cannot pull or are not ready (${list}${unhealthy.length > 5 ? '; …' : ''}): fix them as the warnings say, or set fail-on-unhealthy-agents: false.`
+    `Secret set ${report.secretName} ${done}, but ${unhealthy.length} agent${unhealthy.length === 1 ? '' : 's'} using it cannot pull or are not ready (${list}${unhealthy.length > 5 ? '; …' : ''}): fix them as the warnings say, or set fail-on-unhealthy-agents: false.`
   )
 }

@@ -272,12 +272,14 @@ export async function run(inputs: Inputs): Promise<void> {
     await refresh(inputs, report, http, runLimit, progress)
     // Read-only and never fatal on its own: only fail-on-unhealthy-agents fails, once the report is complete.
     if (inputs.checkAgents) {
-      progress.doing = `checking the agents that pull with secret set ${inputs.secretName}`
+      progress.doing = `checking the agents that pull with ${inputs.targets.length > 1 ? 'the secret sets' : `secret set ${inputs.secretName}`}`
       const agents = await import('./agents.js')
       // Its own client: the agents are read in parallel, a connection each.
       const parallel = createHttpClient({ timeoutMs: inputs.requestTimeoutMs, proxy: inputs.proxy, runLimit, connectionsPerHost: agents.CONCURRENCY })
-      report.agents = await agents.checkAgents(inputs, report, parallel)
-      agents.assertAgentsHealthy(inputs, report.agents)
+      const found = await agents.checkAgents(inputs, report, parallel)
+      if (found.length === 1) report.agents = found[0]
+      else report.agentsBySet = found
+      found.forEach(each => agents.assertAgentsHealthy(inputs, each))
     }
   } catch (error) {
     // With debug logging on, source maps make this stack name src/ files and lines.

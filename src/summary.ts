@@ -52,6 +52,8 @@ export interface Report {
   configChanges?: string
   /** The agents that pull with this set, when check-agents is on. */
   agents?: AgentsReport
+  /** With several targets: the agents report of each set, in the order of `targets`. */
+  agentsBySet?: AgentsReport[]
   /** Every secret set of the run; with one, the fields above say the same of it. */
   targets: TargetReport[]
   /** The one-line message the run failed with. */
@@ -80,7 +82,8 @@ export function setOutputs(report: Report): void {
   core.setOutput('image', report.image ?? '')
   core.setOutput('image-digest', report.imageDigest ?? '')
   core.setOutput('config-file', configDone ? (report.configFile ?? '') : '')
-  core.setOutput('agents', report.agents ? agentsOutput(report.agents) : '')
+  const agents = report.agentsBySet ? `[${report.agentsBySet.map(agentsOutput).join(',')}]` : report.agents ? agentsOutput(report.agents) : ''
+  core.setOutput('agents', agents)
 }
 
 /** The `targets` output: one entry per secret set, `error` only on a failed one. */
@@ -230,7 +233,7 @@ export async function writeSummary(report: Report, now: Date = new Date()): Prom
   if (report.configFile && report.config) {
     core.summary.addHeading(escapeHtml(`${report.configFile} (${configVerb(report)})`), 4).addRaw(report.configChanges || 'No change needed.', true)
   }
-  if (report.agents) core.summary.addRaw(agentsSummaryHtml(report.agents), true)
+  for (const agents of report.agentsBySet ?? (report.agents ? [report.agents] : [])) core.summary.addRaw(agentsSummaryHtml(agents), true)
   try {
     await core.summary.write()
   } catch (error) {

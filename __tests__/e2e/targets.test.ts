@@ -1,3 +1,6 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { startEcrEmulator } from '../emulators/ecr.js'
 import { startGitHubEmulator } from '../emulators/github.js'
 import { startPipecatEmulator } from '../emulators/pipecat.js'
@@ -26,8 +29,8 @@ afterEach(async () => {
   await Promise.all([ecr.close(), pipecat.close()])
 })
 
-function run(inputs: Record<string, string> = {}, env: Record<string, string> = {}) {
-  return runAction({ inputs: { ...baseInputs(ecr, pipecat), 'secret-name': '', targets: TARGETS, ...inputs }, env: { ...awsEnv(ecr), ...env } })
+function run(inputs: Record<string, string> = {}, env: Record<string, string> = {}, cwd?: string) {
+  return runAction({ cwd, inputs: { ...baseInputs(ecr, pipecat), 'secret-name': '', targets: TARGETS, ...inputs }, env: { ...awsEnv(ecr), ...env } })
 }
 
 const registry = () => `${ecr.accountId}.dkr.ecr.${ecr.region}.amazonaws.com`
@@ -170,6 +173,54 @@ test('a dry run checks every target read-only, the region list read once, and na
     }
   ])
   expectNoLeaks(result, secretsOf(ecr, pipecat))
+})
+
+test('the agents report covers every target’s set, each agent read once for all of them', async () => {
+  const image = `${registry()}/voice-agent:1.0`
+  pipecat.seedAgent({ name: 'us-bot', region: 'us-west', imagePullSecretName: 'ecr-pull-us-west', image })
+  pipecat.seedAgent({ name: 'eu-bot', region: 'eu-central', imagePullSecretName: 'ecr-pull-eu-central', image })
+  pipecat.seedAgent({ name: 'hub-bot', imagePullSecretName: 'dockerhub-credentials' })
+  const result = await run({ 'check-agents': 'true' })
+
+  expect(result.code).toBe(0)
+  const reports = JSON.parse(result.outputs.agents)
+  expect(reports.map((each: { secretName: string; agents: { name: string }[] }) => [each.secretName, each.agents.map(agent => agent.name)])).toEqual([
+    ['ecr-pull-us-west', ['us-bot']],
+    ['ecr-pull-eu-central', ['eu-bot']],
+    ['ecr-pull-us-east', []]
+  ])
+  expect(
+    calls()
+      .filter(call => call.startsWith('GET /v1/agents'))
+      .sort()
+  ).toEqual(['GET /v1/agents', 'GET /v1/agents/eu-bot', 'GET /v1/agents/hub-bot', 'GET /v1/agents/us-bot'])
+  for (const set of SETS) expect(result.summary).toContain(`Agents pulling with ${set.secretName}`)
+  expectNoLeaks(result, secretsOf(ecr, pipecat))
+})
+
+describe('config-file with several targets', () => {
+  let dir: string
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'targets-config-'))
+  })
+  afterEach(() => rm(dir, { recursive: true, force: true }))
+
+  test.each([
+    ['the file’s region', 'region = "eu-central"\n', {}, 'ecr-pull-eu-central', 'eu-central', "the file's region"],
+    ['pipecat-region', '', { 'pipecat-region': 'us-east' }, 'ecr-pull-us-east', 'us-east', 'pipecat-region']
+  ])('names the target whose region matches %s, and says so', async (_case, region, inputs, secretName, expected, why) => {
+    await writeFile(join(dir, 'pcc-deploy.toml'), `agent_name = "support-bot"\n${region}`)
+    const result = await run({ 'config-file': 'pcc-deploy.toml', ...inputs }, {}, dir)
+
+    expect(result.error).toBeUndefined()
+    expect(result.code).toBe(0)
+    expect(result.stdout).toContain(`::notice::pcc-deploy.toml names secret set ${secretName} (region ${expected}), the target whose region matches ${why}.`)
+    const text = await readFile(join(dir, 'pcc-deploy.toml'), 'utf8')
+    expect(text).toContain(`image_credentials = "${secretName}"`)
+    expect(text).toContain(`region = "${expected}"`)
+    expect(SETS.every(set => statusOf(set.secretName) === 'ready')).toBe(true)
+    expectNoLeaks(result, secretsOf(ecr, pipecat))
+  })
 })
 
 describe('the alert issue', () => {
