@@ -135,12 +135,11 @@ async function refresh(inputs: Inputs, report: Report, http: HttpClient, runLimi
     return
   }
 
-  progress.doing = `storing ${sets} in Pipecat Cloud${inputs.waitForReady ? ' and waiting for them to be ready' : ''}`
   await storeTargets(
     api,
     report.targets,
     { host: inputs.registryUrl, registryHost: inputs.registryHost, authorizationToken: token.authorizationToken, expiresAt: token.expiresAt },
-    { waitForReady: inputs.waitForReady, waitTimeoutMs: inputs.waitTimeoutMs }
+    { waitForReady: inputs.waitForReady, waitTimeoutMs: inputs.waitTimeoutMs, progress }
   )
   throwTargetFailures(report)
 

@@ -254,7 +254,7 @@ function verdict(secretName: string, set: SecretSetState | undefined, asked: str
 export async function waitForAllReady(
   api: PipecatApi,
   sets: { secretName: string; region?: string }[],
-  options: Omit<WaitOptions, 'region'>
+  options: Omit<WaitOptions, 'region'> & { onSettled?: (secretName: string, outcome: SecretSetState | ActionError) => void }
 ): Promise<(SecretSetState | ActionError)[]> {
   const secretNames = sets.map(set => set.secretName)
   const asked = new Map(sets.map(set => [set.secretName, set.region]))
@@ -262,7 +262,16 @@ export async function waitForAllReady(
   const now = options.now ?? Date.now
   const started = now()
   const deadline = started + options.timeoutMs
-  const outcomes = new Map<string, SecretSetState | ActionError>()
+  const settled = new Map<string, SecretSetState | ActionError>()
+  // Said as soon as each set settles, so a run ended while others still wait reports what it knew.
+  const outcomes = {
+    has: (name: string) => settled.has(name),
+    get: (name: string) => settled.get(name),
+    set(name: string, outcome: SecretSetState | ActionError) {
+      settled.set(name, outcome)
+      options.onSettled?.(name, outcome)
+    }
+  }
   const last = new Map<string, SecretSetState | undefined>()
   for (;;) {
     const waiting = secretNames.filter(name => !outcomes.has(name))

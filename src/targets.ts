@@ -24,7 +24,12 @@ export interface Credentials {
 export interface StoreOptions {
   waitForReady: boolean
   waitTimeoutMs: number
+  /** What the run is doing now, for a message that must say where it stopped. */
+  progress: { doing: string }
 }
+
+const setsNamed = (targets: TargetReport[]): string =>
+  targets.length === 1 ? `secret set ${targets[0].secretName}` : `secret sets ${targets.map(target => target.secretName).join(', ')}`
 
 /**
  * With several targets a message's fix must point at the targets input, not at inputs the run was not
@@ -48,6 +53,7 @@ function record(target: TargetReport, error: unknown, several: boolean): void {
 export async function storeTargets(api: PipecatApi, targets: TargetReport[], credentials: Credentials, options: StoreOptions): Promise<void> {
   const several = targets.length > 1
   const limit = pLimit(TARGET_CONCURRENCY)
+  options.progress.doing = `storing ${setsNamed(targets)} in Pipecat Cloud`
   await Promise.all(
     targets.map(target =>
       limit(async () => {
@@ -71,18 +77,21 @@ export async function storeTargets(api: PipecatApi, targets: TargetReport[], cre
   if (!options.waitForReady) return
   const stored = targets.filter(target => target.secret === 'stored')
   if (stored.length === 0) return
-  const outcomes = await waitForAllReady(
+  options.progress.doing = `waiting for Pipecat Cloud to report ${setsNamed(stored)} ready`
+  await waitForAllReady(
     api,
     stored.map(target => ({ secretName: target.secretName, region: target.region })),
-    { timeoutMs: options.waitTimeoutMs }
+    {
+      timeoutMs: options.waitTimeoutMs,
+      onSettled(secretName, outcome) {
+        const target = stored.find(each => each.secretName === secretName)!
+        if (outcome instanceof ActionError) return record(target, outcome, several)
+        target.secretRegion = outcome.region || target.secretRegion
+        target.secret = 'ready'
+        log.info(`Secret set ${target.secretName} is ready; the next refresh must succeed before ${whenWithRelative(credentials.expiresAt)}.`)
+      }
+    }
   )
-  outcomes.forEach((outcome, index) => {
-    const target = stored[index]
-    if (outcome instanceof ActionError) return record(target, outcome, several)
-    target.secretRegion = outcome.region || target.secretRegion
-    target.secret = 'ready'
-    log.info(`Secret set ${target.secretName} is ready; the next refresh must succeed before ${whenWithRelative(credentials.expiresAt)}.`)
-  })
 }
 
 /** The dry run of every target, read-only: the region list is read once for all of them. */

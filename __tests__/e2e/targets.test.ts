@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import { startEcrEmulator } from '../emulators/ecr.js'
 import { startGitHubEmulator } from '../emulators/github.js'
 import { startPipecatEmulator } from '../emulators/pipecat.js'
-import { awsEnv, baseInputs, errorLines, expectNoLeaks, runAction, secretsOf, type Ecr, type Pipecat } from './harness.js'
+import { setTimeout as delay } from 'node:timers/promises'
+import { awsEnv, baseInputs, errorLines, expectNoLeaks, runAction, secretsOf, startAction, type Ecr, type Pipecat } from './harness.js'
 
 // Several secret sets from one token in one step: one ECR call, the PUTs side by side, one status read
 // per round for all of them, and each set ending with its own state, so one failing never stops the others.
@@ -195,6 +196,33 @@ test('the agents report covers every target’s set, each agent read once for al
       .sort()
   ).toEqual(['GET /v1/agents', 'GET /v1/agents/eu-bot', 'GET /v1/agents/hub-bot', 'GET /v1/agents/us-bot'])
   for (const set of SETS) expect(result.summary).toContain(`Agents pulling with ${set.secretName}`)
+  expectNoLeaks(result, secretsOf(ecr, pipecat))
+})
+
+test('a run cancelled while one set is still pending reports every set as it stands', async () => {
+  pipecat.stayPending('ecr-pull-eu-central')
+  const started = await startAction({
+    inputs: { ...baseInputs(ecr, pipecat), 'secret-name': '', targets: TARGETS, 'wait-timeout': '600' },
+    env: awsEnv(ecr)
+  })
+  // The second list read finds the other two ready.
+  while (calls().filter(call => call === 'GET /v1/secrets').length < 2) await delay(50)
+  await delay(200)
+  started.child.kill('SIGINT')
+  const result = await started.result
+
+  expect(result.code).toBe(1)
+  expect(errorLines(result)).toEqual([
+    expect.stringMatching(
+      /^The run was cancelled \(SIGINT\) while waiting for Pipecat Cloud to report secret sets ecr-pull-us-west, ecr-pull-eu-central, ecr-pull-us-east ready: rerun/
+    )
+  ])
+  expect(JSON.parse(result.outputs.targets)).toEqual([
+    { secretName: 'ecr-pull-us-west', region: 'us-west', status: 'ready' },
+    { secretName: 'ecr-pull-eu-central', region: 'eu-central', status: 'stored' },
+    { secretName: 'ecr-pull-us-east', region: 'us-east', status: 'ready' }
+  ])
+  expect(result.summary).toContain('<tr><td>ecr-pull-eu-central</td><td>eu-central</td><td>stored, not ready</td><td></td></tr>')
   expectNoLeaks(result, secretsOf(ecr, pipecat))
 })
 
