@@ -97,7 +97,8 @@ export async function startLatencyProxy({ target, rttMs }) {
  * (recordConnections): per connection one for the TCP handshake, the TLS handshake's (one in
  * TLS 1.3, two in 1.2), and one per request. A connection's handshake is off the critical path when
  * it was done at least half a round trip before the client sent its first request on it: the client
- * opened it ahead of need and did something else meanwhile.
+ * opened it ahead of need and did something else meanwhile. Requests that arrive within half a round
+ * trip of the one before them were pipelined behind it, and share its round trip.
  * @param {import('../emulators/http-server.js').ConnectionRecord[]} connections
  * @param {number} rttMs
  */
@@ -109,8 +110,13 @@ export function countRoundTrips(connections, rttMs) {
     const ready = connection.secureAt ?? connection.acceptedAt
     const first = connection.requests[0]
     const ahead = !first || first.receivedAt - ready >= rttMs / 2
-    total += handshake + connection.requests.length
-    critical += (ahead ? 0 : handshake) + connection.requests.length
+    let trips = 0
+    connection.requests.forEach((request, index) => {
+      const previous = connection.requests[index - 1]
+      if (!previous || rttMs === 0 || request.receivedAt - previous.receivedAt >= rttMs / 2) trips++
+    })
+    total += handshake + trips
+    critical += (ahead ? 0 : handshake) + trips
   }
   return { total, critical, connections: connections.length }
 }
