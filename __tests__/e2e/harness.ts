@@ -47,6 +47,8 @@ export interface ActionRun {
   outputs: Record<string, string>
   summary: string
   durationMs: number
+  /** The harness stopped the run at its `timeoutMs`: the run hung rather than ended by itself. */
+  timedOut: boolean
   /** The `::error::` line's text, the way the runner shows a failed step. */
   error?: string
 }
@@ -84,12 +86,12 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
   }
   for (const [name, value] of Object.entries(options.inputs)) env[`INPUT_${name.toUpperCase()}`] = value
   const started = Date.now()
-  const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>(done => {
+  const { code, stdout, stderr, timedOut } = await new Promise<{ code: number; stdout: string; stderr: string; timedOut: boolean }>(done => {
     execFile(
       options.node ?? process.execPath,
       [BUNDLE],
       { env, cwd: options.cwd ?? dir, timeout: options.timeoutMs ?? 60_000, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr })
+      (error, stdout, stderr) => done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr, timedOut: error?.killed === true })
     )
   })
   const durationMs = Date.now() - started
@@ -97,7 +99,7 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
   const summary = await readFile(summaryFile, 'utf8')
   await rm(dir, { recursive: true, force: true })
   const error = /^::error::(.*)$/m.exec(stdout)?.[1]
-  return { code, stdout, stderr, outputs, summary, durationMs, error }
+  return { code, stdout, stderr, outputs, summary, durationMs, timedOut, error }
 }
 
 /** Forms a secret could take on its way out: as is, JSON-escaped, URL-encoded, base64. */
