@@ -33,7 +33,7 @@ const LATENCY_TARGETS = { refreshMs: 550, roundTrips: 7, criticalRoundTrips: 5, 
 // Sets that turn ready this long after the PUT: early, between polls, and at the end of the quick-poll phase.
 const READY_AFTER_MS = check ? [1100, 4900] : [300, 1100, 2300, 3100, 4900]
 const MARGIN = 1.2
-// The local full refresh misses its target (README, Performance: the AWS SDK and undici alone cost more
+// The local full refresh misses its target (docs/performance.md: the AWS SDK and undici alone cost more
 // than the gap to the floor; the bench shows the SDK alone); until it is met, --check holds the line where it
 // is (4.2-5.0x measured on a shared machine), so it cannot get worse.
 const REFRESH_GUARD = 5.5
