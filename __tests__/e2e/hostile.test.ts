@@ -36,12 +36,15 @@ interface Row {
   env?: Record<string, string>
   /** Opens the alert issue on failure, so its text is checked for leaks and injected commands too. */
   alert?: boolean
-  /** maxMs: only in rows about a deadline, the bound of a hang, with room for backoff and a busy machine. */
+  /** maxMs: only in rows about a deadline, the bound of a hang (HANG_BOUND_MS). */
   expected: { code: 0 | 1; message?: RegExp; maxMs?: number; outputs?: Record<string, string> }
   check?: (run: ActionRun, world: World) => void
 }
 
 const CONFIG = 'agent_name = "support-bot"\n'
+// With request-timeout 1 the run's own limit is 66 s (60 s + 6 x 1 s): a request that ignored its deadline
+// would run until then. Rows about a deadline must end well before it, whatever the machine's load.
+const HANG_BOUND_MS = 30_000
 const puts = (w: World) => w.hostile.requests.filter(r => r.method === 'PUT')
 
 /** A Pipecat Cloud that takes the PUT and answers the list with `list`, for rows about the status watch. */
@@ -84,40 +87,40 @@ const rows: Row[] = [
     expected: {
       code: 1,
       message: /^Could not reach Pipecat Cloud at 127\.0\.0\.1:\d+ \(no answer within 1s, after \d attempts\); check the runner's network/,
-      maxMs: 20_000
+      maxMs: HANG_BOUND_MS
     }
   },
   {
     name: 'Pipecat Cloud sends 103 Early Hints forever',
     plays: 'pipecat',
     handler: (_req, res) => earlyHintsForever(res),
-    expected: { code: 1, message: /^Could not reach Pipecat Cloud at .*no answer within 1s/, maxMs: 20_000 }
+    expected: { code: 1, message: /^Could not reach Pipecat Cloud at .*no answer within 1s/, maxMs: HANG_BOUND_MS }
   },
   {
     name: 'Pipecat Cloud takes the PUT, then drips the status list',
     plays: 'pipecat',
     handler: (req, res) => (req.method === 'PUT' ? json(res, 202, { region: 'us-west' }) : drip(res)),
     inputs: { 'wait-for-ready': 'true', 'wait-timeout': '30' },
-    expected: { code: 1, message: /^Could not reach Pipecat Cloud at .*no answer within 1s/, maxMs: 20_000 }
+    expected: { code: 1, message: /^Could not reach Pipecat Cloud at .*no answer within 1s/, maxMs: HANG_BOUND_MS }
   },
   {
     name: 'ECR takes the request and never answers',
     plays: 'ecr',
     handler: (_req, res) => silent(res),
-    expected: { code: 1, message: /^Could not reach ECR in us-east-1 \(no answer within 1s\): check the runner's network/, maxMs: 15_000 },
+    expected: { code: 1, message: /^Could not reach ECR in us-east-1 \(no answer within 1s\): check the runner's network/, maxMs: HANG_BOUND_MS },
     check: (_run, w) => expect(w.hostile.requests.length).toBeLessThanOrEqual(4)
   },
   {
     name: 'ECR drips its answer',
     plays: 'ecr',
     handler: (_req, res) => drip(res),
-    expected: { code: 1, message: /^Could not reach ECR in us-east-1 \(no answer within 1s\)/, maxMs: 15_000 }
+    expected: { code: 1, message: /^Could not reach ECR in us-east-1 \(no answer within 1s\)/, maxMs: HANG_BOUND_MS }
   },
   {
     name: 'the registry drips the manifest',
     plays: 'registry',
     handler: (_req, res) => drip(res),
-    expected: { code: 1, message: /^Could not reach the registry at 127\.0\.0\.1:\d+ \(no answer within 1s/, maxMs: 20_000 },
+    expected: { code: 1, message: /^Could not reach the registry at 127\.0\.0\.1:\d+ \(no answer within 1s/, maxMs: HANG_BOUND_MS },
     check: (_run, w) => expect(w.pipecat.requests).toEqual([])
   },
 
@@ -135,7 +138,11 @@ const rows: Row[] = [
     name: 'Pipecat Cloud answers 500 with 256 MiB of error, every time',
     plays: 'pipecat',
     handler: (_req, res) => huge(res, 500, 256 * 1024 * 1024),
-    expected: { code: 1, message: /^Pipecat Cloud answered 500 after \d attempts: the service is busy or failing; rerun the workflow later\.$/, maxMs: 20_000 }
+    expected: {
+      code: 1,
+      message: /^Pipecat Cloud answered 500 after \d attempts: the service is busy or failing; rerun the workflow later\.$/,
+      maxMs: HANG_BOUND_MS
+    }
   },
 
   // Secrets echoed back by a server are never shown, whole or in part, anywhere.
@@ -398,7 +405,7 @@ describe('hostile servers', () => {
       if (row.alert) expect(issueTexts.length).toBeGreaterThan(0)
       row.check?.(run, world)
     },
-    40_000
+    60_000
   )
 })
 
@@ -458,19 +465,19 @@ describe('a proxy that stalls', () => {
         const run = await runAction({
           inputs: { ...baseInputs(ecr, pipecat), 'request-timeout': '1', 'wait-for-ready': 'false' },
           env: { ...awsEnv(ecr), HTTPS_PROXY: proxy.url, HTTP_PROXY: proxy.url },
-          timeoutMs: 30_000
+          timeoutMs: HANG_BOUND_MS + 15_000
         })
         expect(run.code).toBe(1)
         expect(run.error).toMatch(
           /^Could not reach ECR in us-east-1 \(no answer within 1s\): check the runner's network and its HTTPS_PROXY \/ NO_PROXY settings/
         )
-        expect(run.durationMs).toBeLessThan(15_000)
+        expect(run.durationMs).toBeLessThan(HANG_BOUND_MS)
         expect({ ecr: ecr.requests.length, pipecat: pipecat.requests.length }).toEqual({ ecr: 0, pipecat: 0 })
         expectNoLeaks(run, secretsOf(ecr, pipecat))
       } finally {
         await Promise.all([ecr.close(), pipecat.close(), proxy.close()])
       }
     },
-    40_000
+    60_000
   )
 })
