@@ -359,7 +359,7 @@ describe('planDeployConfig', () => {
 // The scanner before toml-eslint-parser re-parsed per line and per = or #: these took 85 s and 4.4 s.
 // Linear time is shown by comparing sizes in the same run, not by a stopwatch limit: a file four times
 // larger may take at most 10 times as long (linear work gives 4, quadratic 16). Each size keeps its fastest
-// of five interleaved runs, so a busy machine slows both sizes alike rather than failing the test.
+// of seven interleaved runs, so a busy machine slows both sizes alike rather than failing the test.
 describe('planning time grows with the file, not faster', () => {
   const fastest = (existing: string, values: DeployConfigValues): number => {
     const started = performance.now()
@@ -369,7 +369,7 @@ describe('planning time grows with the file, not faster', () => {
   const growth = (small: string, large: string, values: DeployConfigValues): number => {
     fastest(small, values)
     const times = { small: Infinity, large: Infinity }
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 7; i++) {
       times.small = Math.min(times.small, fastest(small, values))
       times.large = Math.min(times.large, fastest(large, values))
     }
@@ -400,6 +400,8 @@ describe('planning time grows with the file, not faster', () => {
 
     expect(parse(plan.text)).toEqual({ agent_name: 'a', notes: hashes, image: 'new:2', image_credentials: 'ecr' })
     expect(plan.text.startsWith(existing.replace('\nimage = "old:1"\n', ''))).toBe(true)
-    expect(growth(hashesFile(15_000).existing, existing, { imageCredentials: 'ecr', image: 'new:2' })).toBeLessThan(10)
+    // Compared at 30,000 and 120,000: below about 20,000 a plan takes a millisecond or two, where a step in
+    // the engine's own costs, not the planner, sets the ratio.
+    expect(growth(hashesFile(30_000).existing, hashesFile(120_000).existing, { imageCredentials: 'ecr', image: 'new:2' })).toBeLessThan(10)
   })
 })
