@@ -36,5 +36,5 @@ NODE_OPTIONS=--experimental-vm-modules timeout --kill-after=30s 30m npx jest --c
 step "production dependencies (npm audit)"
 node scripts/audit.js
 
-step "benchmark, quick (node24: ratios against bare node; round trips and late-ready overshoot at 40 ms RTT)"
+step "benchmark, quick (node24: round trips, connections and size checked; times against bare node and at 40 ms RTT reported)"
 node scripts/bench.js --check
