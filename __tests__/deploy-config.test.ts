@@ -356,52 +356,25 @@ describe('planDeployConfig', () => {
   })
 })
 
-// The scanner before toml-eslint-parser re-parsed per line and per = or #: these took 85 s and 4.4 s.
-// Linear time is shown by comparing sizes in the same run, not by a stopwatch limit: a file four times
-// larger may take at most 10 times as long (linear work gives 4, quadratic 16). Each size keeps its fastest
-// of seven interleaved runs, so a busy machine slows both sizes alike rather than failing the test.
-describe('planning time grows with the file, not faster', () => {
-  const fastest = (existing: string, values: DeployConfigValues): number => {
-    const started = performance.now()
-    planDeployConfig(existing, values, path)
-    return performance.now() - started
-  }
-  const growth = (small: string, large: string, values: DeployConfigValues): number => {
-    fastest(small, values)
-    const times = { small: Infinity, large: Infinity }
-    for (let i = 0; i < 7; i++) {
-      times.small = Math.min(times.small, fastest(small, values))
-      times.large = Math.min(times.large, fastest(large, values))
-    }
-    return times.large / times.small
-  }
-
-  const portsFile = (lines: number) => {
-    const ports = Array.from({ length: lines }, (_, i) => `  ${8000 + i},`).join('\n')
-    return `agent_name = "a"\nports = [\n${ports}\n]\nimage = "old:1" # pinned\n`
-  }
-  const hashesFile = (length: number) => {
-    const hashes = '#'.repeat(length)
-    return { hashes, existing: `agent_name = "a"\nnotes = "${hashes}" # ${hashes}\nimage = "old:1"\n` }
-  }
-
-  it('plans a 16,000-line file in time linear in its length', () => {
-    const existing = portsFile(16_000)
+// The scanner before toml-eslint-parser re-parsed per line and per = or #: these took 85 s and 4.4 s. That
+// planning is linear is counted in deploy-config-work.test.ts; here the same large files are planned right,
+// and a return to per-line parsing would meet jest's test timeout, the bound of a hang.
+describe('large files', () => {
+  it('plans a 16,000-line file', () => {
+    const ports = Array.from({ length: 16_000 }, (_, i) => `  ${8000 + i},`).join('\n')
+    const existing = `agent_name = "a"\nports = [\n${ports}\n]\nimage = "old:1" # pinned\n`
     const plan = planDeployConfig(existing, { imageCredentials: 'ecr', image: 'new:2' }, path)
 
     expect(existing.split('\n').length).toBeGreaterThan(16_000)
     expect(plan.text).toBe(existing.replace('image = "old:1" # pinned\n', 'image = "new:2" # pinned\nimage_credentials = "ecr"\n'))
-    expect(growth(portsFile(4_000), existing, { imageCredentials: 'ecr', image: 'new:2' })).toBeLessThan(10)
   })
 
-  it('plans a string of 60,000 # characters in time linear in its length', () => {
-    const { hashes, existing } = hashesFile(60_000)
+  it('plans a string of 60,000 # characters', () => {
+    const hashes = '#'.repeat(60_000)
+    const existing = `agent_name = "a"\nnotes = "${hashes}" # ${hashes}\nimage = "old:1"\n`
     const plan = planDeployConfig(existing, { imageCredentials: 'ecr', image: 'new:2' }, path)
 
     expect(parse(plan.text)).toEqual({ agent_name: 'a', notes: hashes, image: 'new:2', image_credentials: 'ecr' })
     expect(plan.text.startsWith(existing.replace('\nimage = "old:1"\n', ''))).toBe(true)
-    // Compared at 30,000 and 120,000: below about 20,000 a plan takes a millisecond or two, where a step in
-    // the engine's own costs, not the planner, sets the ratio.
-    expect(growth(hashesFile(30_000).existing, hashesFile(120_000).existing, { imageCredentials: 'ecr', image: 'new:2' })).toBeLessThan(10)
   })
 })
