@@ -64,6 +64,7 @@ function startReport(inputs: Inputs): Report {
     dryRun: inputs.dryRun,
     registry: inputs.registryHost,
     secretName: inputs.secretName,
+    requestedRegion: inputs.pipecatRegion,
     secret: 'untouched',
     waitForReady: inputs.waitForReady,
     image: inputs.image?.full,

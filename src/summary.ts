@@ -22,6 +22,8 @@ export interface Report {
   secretName: string
   /** As Pipecat Cloud answered it; undefined while unknown. */
   secretRegion?: string
+  /** The `pipecat-region` input: what the summary shows until Pipecat Cloud names a region. */
+  requestedRegion?: string
   secret: SecretState
   /** A dry run: the status of the image pull secret already under this name, if any. */
   existingStatus?: SecretStatus
@@ -115,6 +117,13 @@ function configVerb(report: Report): string {
   return 'not written'
 }
 
+/** The region Pipecat Cloud named, else the one asked for (marked so), else what the API will pick. */
+function regionRow(report: Report, stored: boolean): string {
+  if (report.secretRegion) return report.secretRegion
+  if (report.requestedRegion) return `${report.requestedRegion} (requested)`
+  return stored ? 'organization default' : 'unknown'
+}
+
 function tokenExpiry(report: Report, stored: boolean, now: Date): string {
   if (!report.expiresAt) return 'no token obtained'
   const when = whenWithRelative(report.expiresAt, now)
@@ -138,7 +147,7 @@ export async function writeSummary(report: Report, now: Date = new Date()): Prom
   const rows: [string, string | undefined][] = [
     ['Registry', report.registry],
     ['Secret set', report.secretName],
-    ['Pipecat region', report.secretRegion ?? (stored ? 'organization default' : 'unknown')],
+    ['Pipecat region', regionRow(report, stored)],
     ['Status', secretStatus(report)],
     ['Token expires', tokenExpiry(report, stored, now)],
     ['Image', report.image],
