@@ -21,7 +21,8 @@ afterEach(() => closeServer(server))
 
 const methods = () => connections.map(c => c.requests.map(r => r.method))
 
-async function until(condition: () => boolean, ms = 2000): Promise<void> {
+// Waits for what must happen; the bound only ends a wait for what never does.
+async function until(condition: () => boolean, ms = 20_000): Promise<void> {
   const end = Date.now() + ms
   while (!condition() && Date.now() < end) await new Promise(resolve => setTimeout(resolve, 5))
 }

@@ -356,31 +356,25 @@ describe('planDeployConfig', () => {
   })
 })
 
-// The scanner before toml-eslint-parser re-parsed per line and per = or #: these took 85 s and 4.4 s.
-describe('planning time grows with the file, not faster', () => {
-  const timed = (existing: string, values: DeployConfigValues) => {
-    const started = performance.now()
-    const plan = planDeployConfig(existing, values, path)
-    return { plan, ms: performance.now() - started }
-  }
-
-  it('plans a 16,000-line file in well under a second', () => {
+// The scanner before toml-eslint-parser re-parsed per line and per = or #: these took 85 s and 4.4 s. That
+// planning is linear is counted in deploy-config-work.test.ts; here the same large files are planned right,
+// and a return to per-line parsing would meet jest's test timeout, the bound of a hang.
+describe('large files', () => {
+  it('plans a 16,000-line file', () => {
     const ports = Array.from({ length: 16_000 }, (_, i) => `  ${8000 + i},`).join('\n')
     const existing = `agent_name = "a"\nports = [\n${ports}\n]\nimage = "old:1" # pinned\n`
-    const { plan, ms } = timed(existing, { imageCredentials: 'ecr', image: 'new:2' })
+    const plan = planDeployConfig(existing, { imageCredentials: 'ecr', image: 'new:2' }, path)
 
     expect(existing.split('\n').length).toBeGreaterThan(16_000)
     expect(plan.text).toBe(existing.replace('image = "old:1" # pinned\n', 'image = "new:2" # pinned\nimage_credentials = "ecr"\n'))
-    expect(ms).toBeLessThan(1000)
   })
 
-  it('plans a string of 60,000 # characters in well under a second', () => {
+  it('plans a string of 60,000 # characters', () => {
     const hashes = '#'.repeat(60_000)
     const existing = `agent_name = "a"\nnotes = "${hashes}" # ${hashes}\nimage = "old:1"\n`
-    const { plan, ms } = timed(existing, { imageCredentials: 'ecr', image: 'new:2' })
+    const plan = planDeployConfig(existing, { imageCredentials: 'ecr', image: 'new:2' }, path)
 
     expect(parse(plan.text)).toEqual({ agent_name: 'a', notes: hashes, image: 'new:2', image_credentials: 'ecr' })
     expect(plan.text.startsWith(existing.replace('\nimage = "old:1"\n', ''))).toBe(true)
-    expect(ms).toBeLessThan(1000)
   })
 })

@@ -14,12 +14,12 @@ const hungEcr: HttpClient = {
   describeFailure: String
 }
 
+// hungEcr answers nothing until aborted, so only the budget can end this: the budget's message is the proof,
+// and jest's test timeout the bound of a hang.
 test('the SDK retries end with the budget, whatever the per-request timeout', async () => {
-  const started = Date.now()
   await expect(getEcrToken('us-east-1', hungEcr, { budgetMs: 1000, runLimitSeconds: 100 })).rejects.toThrow(
     /^Could not reach ECR in us-east-1 \(no token after 1s of tries\): check the runner's network/
   )
-  expect(Date.now() - started).toBeLessThan(3000)
 })
 
 test('an SDK error that echoes a secret or holds line breaks is shown redacted, on one line', () => {

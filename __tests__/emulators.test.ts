@@ -593,10 +593,10 @@ describe('Pipecat Cloud emulator', () => {
       inFlight.catch(() => undefined)
       while (pipecat.requests.length < 2) await new Promise(resolve => setTimeout(resolve, 5))
 
-      const started = performance.now()
+      // Left to themselves, the idle connection and the delayed answer would hold close() for 60 s, past
+      // jest's test timeout: that close() returns at all is the proof, and the in-flight request fails.
       await pipecat.close()
 
-      expect(performance.now() - started).toBeLessThan(1000)
       await expect(inFlight).rejects.toThrow()
       await expect(request(`${pipecat.url}/v1/secrets`, { dispatcher: agent })).rejects.toThrow()
     } finally {

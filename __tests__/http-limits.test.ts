@@ -15,20 +15,21 @@ async function serve(handler: Handler): Promise<string> {
 
 const once = { attempts: 1, baseDelayMs: 1, maxDelayMs: 1, budgetMs: 1 }
 
+// The drip and the interim answers below never stop and never pause as long as the deadline, so only a
+// deadline on the whole exchange ends them: that they end, with the deadline named, is the proof. Without
+// one they would run until jest's own test timeout, the bound of a hang.
 test('a server that drips its body is cut off at the deadline, though every byte is within it', async () => {
   const url = await serve((_req, res) => drip(res, 200, 50))
   const http = createHttpClient({ timeoutMs: 400, retry: once })
-  const started = Date.now()
   await expect(http.send({ method: 'GET', url }, { service: 'Pipecat Cloud' })).rejects.toThrow(/no answer within 0\.4s, after 1 attempt\)/)
-  expect(Date.now() - started).toBeLessThan(1500)
+  expect(server?.requests).toHaveLength(1)
 })
 
 test('endless interim answers count toward the deadline', async () => {
   const url = await serve((_req, res) => earlyHintsForever(res, 50))
   const http = createHttpClient({ timeoutMs: 400, retry: once })
-  const started = Date.now()
   await expect(http.sendOnce({ method: 'GET', url })).rejects.toMatchObject({ code: 'ETIMEDOUT' })
-  expect(Date.now() - started).toBeLessThan(1500)
+  expect(server?.requests).toHaveLength(1)
 })
 
 test('a successful answer over the cap is refused without being read whole', async () => {
@@ -61,11 +62,11 @@ test('once the run reaches its time limit, the request ends at once with the lim
     retry: { attempts: 5, baseDelayMs: 1, maxDelayMs: 1, budgetMs: 60_000 },
     runLimit: { signal: AbortSignal.timeout(300), seconds: 96 }
   })
-  const started = Date.now()
+  // The request's own 10 s deadline would end it with another message and retry it; the run limit's
+  // message and the single request show the run limit ended it.
   await expect(http.send({ method: 'GET', url }, { service: 'Pipecat Cloud' })).rejects.toThrow(
     /^The run reached its time limit \(96s: 60s \+ 6 x request-timeout \+ wait-timeout\) while waiting for Pipecat Cloud at 127\.0\.0\.1:\d+/
   )
-  expect(Date.now() - started).toBeLessThan(1500)
   expect(server?.requests).toHaveLength(1)
 })
 

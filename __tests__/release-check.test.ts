@@ -2,7 +2,7 @@
 // pass on this repository's version and fail, one line per cause, on each precondition a release needs.
 import { describe, expect, it } from '@jest/globals'
 import { spawnSync } from 'node:child_process'
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { compareDist } from '../scripts/check-dist.js'
@@ -126,6 +126,82 @@ describe('npm run release:check', () => {
     const run = checkCopy(root, '2.0.0')
 
     expectOneLineFailures(run, /package\.json is at .*, not 2\.0\.0/, /CHANGELOG\.md has no entry for 2\.0\.0/, /\(dist\/index\.js is missing\)/)
+  })
+})
+
+// Run alone, release:check builds dist/ only when something the build reads, or dist/ itself, changed since a
+// check last found dist/ current. In these copies the build is a stand-in that copies the committed dist/
+// and counts its runs, so each case shows whether a build happened, and a stale dist/ still fails.
+describe('npm run release:check reuses an earlier check of dist/', () => {
+  const STAND_IN = [
+    "import { appendFileSync, cpSync } from 'node:fs'",
+    `cpSync(${JSON.stringify(committedDist)}, process.argv[2], { recursive: true })`,
+    "appendFileSync(new URL('../builds.log', import.meta.url), 'build\\n')",
+    ''
+  ].join('\n')
+
+  function copyWithBuild(): string {
+    return copyOfRepo(root => {
+      cpSync('src', path.join(root, 'src'), { recursive: true })
+      for (const file of ['package-lock.json', 'tsconfig.json', 'scripts/ncc-build.js', 'scripts/module-condition.js']) {
+        cpSync(file, path.join(root, file))
+      }
+      writeFileSync(path.join(root, 'scripts/bundle.js'), STAND_IN)
+    })
+  }
+  const builds = (root: string) => (existsSync(path.join(root, 'builds.log')) ? readFileSync(path.join(root, 'builds.log'), 'utf8').split('\n').length - 1 : 0)
+  const checkAlone = (root: string) => releaseCheck([version, '--root', root])
+  const REUSED = 'ok: dist/ is exactly what the build makes from src/ (as checked before: nothing the build reads, and nothing in dist/, changed since)'
+
+  it('builds once, then reuses that check while nothing changes', () => {
+    const root = copyWithBuild()
+
+    const first = checkAlone(root)
+    const second = checkAlone(root)
+
+    expect([first.status, second.status]).toEqual([0, 0])
+    expect(first.stdout).toContain('ok: dist/ is exactly what the build makes from src/\n')
+    expect(second.stdout).toContain(REUSED)
+    expect(builds(root)).toBe(1)
+  })
+
+  it('reuses the check the test command made with --built and --built-from, without building', () => {
+    const root = copyWithBuild()
+    const inputs = spawnSync(process.execPath, [path.resolve('scripts/dist-record.js'), 'inputs', '--root', root], { encoding: 'utf8' }).stdout.trim()
+
+    expect(releaseCheck([version, '--root', root, '--built', committedDist, '--built-from', inputs]).status).toBe(0)
+    const alone = checkAlone(root)
+
+    expect(alone.status).toBe(0)
+    expect(alone.stdout).toContain(REUSED)
+    expect(builds(root)).toBe(0)
+  })
+
+  it('builds again, and fails, when dist/ was edited after the check', () => {
+    const root = copyWithBuild()
+    expect(checkAlone(root).status).toBe(0)
+    writeFileSync(path.join(root, 'dist/index.js'), readFileSync('dist/index.js', 'utf8') + '\n// edited by hand\n')
+
+    const run = checkAlone(root)
+
+    expectOneLineFailures(run, /dist\/ is not what the build makes from src\/ \(dist\/index\.js differs\)/)
+    expect(builds(root)).toBe(2)
+  })
+
+  it.each([
+    ['a file in src/', 'src/main.ts'],
+    ['package-lock.json', 'package-lock.json'],
+    ['the bundle script', 'scripts/ncc-build.js']
+  ])('builds again when %s changed after the check', (_what, file) => {
+    const root = copyWithBuild()
+    expect(checkAlone(root).status).toBe(0)
+    writeFileSync(path.join(root, file), readFileSync(path.join(root, file), 'utf8') + '\n')
+
+    const run = checkAlone(root)
+
+    expect(run.status).toBe(0)
+    expect(run.stdout).not.toContain(REUSED)
+    expect(builds(root)).toBe(2)
   })
 })
 

@@ -2,7 +2,10 @@
 // npm run release:check -- X.Y.Z: proves, without pushing or writing anything, what the release workflow
 // needs before it tags X.Y.Z: a well-formed version, package.json at that version, a dated CHANGELOG.md
 // entry, action.yml running dist/index.js on node24, and dist/ exactly what the build makes from src/.
-// --root DIR checks another copy of the repository; --built DIR compares with a dist/ built before.
+// --root DIR checks another copy of the repository; --built DIR compares with a dist/ built before, and with
+// --built-from HASH (what `node scripts/dist-record.js inputs` printed before that build) records the result.
+// When the test command (or an earlier release:check) found dist/ current and neither dist/ nor anything the
+// build reads has changed since, dist/ is not built again (scripts/dist-record.js).
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -10,6 +13,7 @@ import { parseArgs } from 'node:util'
 import { parse as parseYaml } from 'yaml'
 import { changelogEntry } from './changelog.js'
 import { buildFresh, distProblem } from './check-dist.js'
+import { checkedBuildIsCurrent, inputsHash, recordCheckedBuild } from './dist-record.js'
 
 const RUNTIME = { using: 'node24', main: 'dist/index.js' }
 
@@ -67,20 +71,29 @@ export function checkSources(root, given) {
   return results
 }
 
-export function checkDist(root, built) {
+export function checkDist(root, built, builtFrom) {
+  if (!built && checkedBuildIsCurrent(root)) {
+    return { ok: 'dist/ is exactly what the build makes from src/ (as checked before: nothing the build reads, and nothing in dist/, changed since)' }
+  }
+  const inputs = built ? builtFrom : inputsHash(root)
   const fresh = built ? { dist: built, remove: () => {} } : buildFresh(root)
   try {
     const problem = distProblem(path.join(root, 'dist'), fresh.dist)
-    return problem ? { problem } : { ok: 'dist/ is exactly what the build makes from src/' }
+    if (problem) return { problem }
+    if (inputs) recordCheckedBuild(root, inputs)
+    return { ok: 'dist/ is exactly what the build makes from src/' }
   } finally {
     fresh.remove()
   }
 }
 
 function main() {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { root: { type: 'string' }, built: { type: 'string' } } })
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { root: { type: 'string' }, built: { type: 'string' }, 'built-from': { type: 'string' } }
+  })
   const root = path.resolve(values.root ?? '.')
-  const results = [...checkSources(root, positionals[0] ?? ''), checkDist(root, values.built && path.resolve(values.built))]
+  const results = [...checkSources(root, positionals[0] ?? ''), checkDist(root, values.built && path.resolve(values.built), values['built-from'])]
   for (const result of results) {
     if ('ok' in result) console.log(`ok: ${result.ok}`)
     else console.error(`release:check: ${result.problem}`)

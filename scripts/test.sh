@@ -13,11 +13,13 @@ step "typecheck"
 npx tsc --noEmit -p tsconfig.test.json
 
 step "release preconditions on the current version (tag form, package.json, CHANGELOG.md, action.yml, dist/ matches src/)"
-# dist/ is built afresh once here; the release-check suite compares with the same build instead of making its own.
+# dist/ is built afresh once here; the release-check suite compares with the same build instead of making its own,
+# and a later `npm run release:check` reuses this check while nothing the build reads, and nothing in dist/, changes.
 fresh=$(mktemp -d)
 trap 'rm -rf "$fresh"' EXIT
+inputs=$(node scripts/dist-record.js inputs)
 node scripts/bundle.js "$fresh/dist" >/dev/null
-node scripts/release-check.js "$(node -p "require('./package.json').version")" --built "$fresh/dist"
+node scripts/release-check.js "$(node -p "require('./package.json').version")" --built "$fresh/dist" --built-from "$inputs"
 export FRESH_DIST="$fresh/dist"
 
 step "workflows (actionlint)"
@@ -34,5 +36,5 @@ NODE_OPTIONS=--experimental-vm-modules timeout --kill-after=30s 30m npx jest --c
 step "production dependencies (npm audit)"
 node scripts/audit.js
 
-step "benchmark, quick (node24: ratios against bare node; round trips and late-ready overshoot at 40 ms RTT)"
+step "benchmark, quick (node24: round trips, connections and size checked; times against bare node and at 40 ms RTT reported)"
 node scripts/bench.js --check

@@ -71,6 +71,7 @@ function startReport(inputs: Inputs): Report {
     dryRun: inputs.dryRun,
     registry: inputs.registryHost,
     secretName: inputs.secretName,
+    requestedRegion: inputs.pipecatRegion,
     secret: 'untouched',
     targets: inputs.targets.map(target => ({ secretName: target.secretName, region: target.region, secret: 'untouched' })),
     waitForReady: inputs.waitForReady,

@@ -36,6 +36,8 @@ export interface Report {
   secretName: string
   /** As Pipecat Cloud answered it; undefined while unknown. */
   secretRegion?: string
+  /** The `pipecat-region` input: what the summary shows until Pipecat Cloud names a region. */
+  requestedRegion?: string
   secret: SecretState
   /** A dry run: the status of the image pull secret already under this name, if any. */
   existingStatus?: SecretStatus
@@ -139,7 +141,7 @@ function targetsTableHtml(report: Report): string {
   const header = ['Secret set', 'Pipecat region', 'Status', 'Error'].map(text => cell(text, 'th')).join('')
   const rows = report.targets.map(target => {
     const status = target.failure ? `failed; ${secretStatus({ ...report, ...target })}` : secretStatus({ ...report, ...target })
-    const region = target.secretRegion ?? target.region ?? 'organization default'
+    const region = target.secretRegion ?? (target.region ? `${target.region} (requested)` : 'organization default')
     return `<tr>${[target.secretName, region, status, target.failure ?? ''].map(text => cell(text)).join('')}</tr>`
   })
   return `<table><tr>${header}</tr>${rows.join('')}</table>`
@@ -182,6 +184,13 @@ function configVerb(report: Report): string {
   return 'not written'
 }
 
+/** The region Pipecat Cloud named, else the one asked for (marked so), else what the API will pick. */
+function regionRow(report: Report, stored: boolean): string {
+  if (report.secretRegion) return report.secretRegion
+  if (report.requestedRegion) return `${report.requestedRegion} (requested)`
+  return stored ? 'organization default' : 'unknown'
+}
+
 function tokenExpiry(report: Report, stored: boolean, now: Date): string {
   if (!report.expiresAt) return 'no token obtained'
   const when = whenWithRelative(report.expiresAt, now)
@@ -206,7 +215,7 @@ export async function writeSummary(report: Report, now: Date = new Date()): Prom
   const rows: [string, string | undefined][] = [
     ['Registry', report.registry],
     ['Secret set', single ? report.secretName : undefined],
-    ['Pipecat region', single ? (report.secretRegion ?? (stored ? 'organization default' : 'unknown')) : undefined],
+    ['Pipecat region', single ? regionRow(report, stored) : undefined],
     ['Status', single ? secretStatus(report) : undefined],
     ['Token expires', tokenExpiry(report, stored, now)],
     ['Image', report.image],

@@ -464,8 +464,7 @@ test.concurrent.each(rows)('$input: $case', async row => {
     expectOneLineFailure(run, row.says)
     const name = new RegExp(`(?<![\\w-])${row.input}(?![\\w-])`)
     expect(run.error).toMatch(name)
-    // Inputs are checked before anything else; seconds here would mean the run waited on something.
-    expect(run.durationMs).toBeLessThan(5000)
+    // Inputs are checked before anything else: no request of any kind, and no file touched.
     expect({ ecr: ecr.requests.length, pipecat: pipecat.requests.length, trap: trap.attempts }).toEqual({ ecr: 0, pipecat: 0, trap: [] })
     expect(await snapshotFiles(dir)).toEqual(before)
     // A bad input ends the run before any output; a bad config file is found once the run has started (it

@@ -72,14 +72,14 @@ test('a dry run that passes says what Pipecat Cloud reported, and nothing it did
   expect(free.code).toBe(0)
   expect(pipecat.requests.map((r: { method: string; path: string }) => `${r.method} ${r.path}`)).toEqual(['GET /v1/secrets', 'GET /v1/regions'])
   expect(pipecat.requests.every((r: { headers: { authorization?: string } }) => r.headers.authorization === `Bearer ${pipecat.token}`)).toBe(true)
-  // No set yet: its region is not known, whatever was asked for.
+  // No set yet: the output stays empty (Pipecat Cloud named no region), the summary shows the one asked for.
   expect(free.outputs['secret-region']).toBe('')
   expect(free.outputs['expires-at']).toMatch(/^\d{4}-\d\d-\d\dT/)
   expect(free.stdout).toContain(
     'Dry run: Pipecat Cloud accepts the key and the name my-ecr-credentials is free and region us-west is offered; nothing was stored.'
   )
   expect(free.summary).toContain('<td>Status</td><td>not stored (dry run): the name is free</td>')
-  expect(free.summary).toContain('<td>Pipecat region</td><td>unknown</td>')
+  expect(free.summary).toContain('<td>Pipecat region</td><td>us-west (requested)</td>')
 
   pipecat.seedSet({ name: 'my-ecr-credentials', type: 'imagePullSecret', region: 'us-east', status: 'ready' })
   const existing = await run({ 'dry-run': 'true' })
@@ -89,6 +89,7 @@ test('a dry run that passes says what Pipecat Cloud reported, and nothing it did
   expect(pipecat.requests.slice(2).map((r: { method: string; path: string }) => `${r.method} ${r.path}`)).toEqual(['GET /v1/secrets'])
   expect(existing.outputs['secret-region']).toBe('us-east')
   expect(existing.summary).toContain('<td>Status</td><td>not stored (dry run): an image pull secret of this name exists, ready</td>')
+  expect(existing.summary).toContain('<td>Pipecat region</td><td>us-east</td>')
   expect(writes()).toEqual([])
   for (const result of [free, existing]) expectNoLeaks(result, secrets())
 })

@@ -56,12 +56,17 @@ test('failing before the token: the summary says nothing was stored and no token
 })
 
 test('failing after the token: the outputs carry its expiry, the summary says it was not stored', async () => {
-  const run = await runAction({ inputs: { ...baseInputs(ecr, pipecat), 'pipecat-api-token': 'pk_revoked' }, env: awsEnv(ecr) })
+  const run = await runAction({
+    inputs: { ...baseInputs(ecr, pipecat), 'pipecat-api-token': 'pk_revoked', 'pipecat-region': 'us-west' },
+    env: awsEnv(ecr)
+  })
 
   expectOneLineFailure(run, /rejected pipecat-api-token \(401\)/)
   expect(run.outputs['expires-at']).toBe(ecr.expiresAt.toISOString())
   expect(run.outputs['secret-region']).toBe('')
   expect(run.summary).toContain('<td>Status</td><td>not stored</td>')
+  // The log names the region asked for; so does the summary, marked as not yet confirmed by Pipecat Cloud.
+  expect(run.summary).toContain('<td>Pipecat region</td><td>us-west (requested)</td>')
   expect(run.summary).toMatch(/<td>Token expires<\/td><td>\S+ \(in 11 h 59 m\): this run&#39;s token, not stored<\/td>/)
   expectNoLeaks(run, secrets())
 })

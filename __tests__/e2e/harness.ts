@@ -47,6 +47,8 @@ export interface ActionRun {
   outputs: Record<string, string>
   summary: string
   durationMs: number
+  /** The harness stopped the run at its `timeoutMs`: the run hung rather than ended by itself. */
+  timedOut: boolean
   /** The `::error::` line's text, the way the runner shows a failed step. */
   error?: string
   /** The signal that ended the process, when one did (the harness's own timeout sends SIGTERM). */
@@ -100,21 +102,22 @@ export async function startAction(options: RunOptions): Promise<StartedAction> {
   for (const [name, value] of Object.entries(options.inputs)) env[`INPUT_${name.toUpperCase()}`] = value
   const started = Date.now()
   let child!: ChildProcess
-  const finished = new Promise<{ code: number; stdout: string; stderr: string; signal?: string }>(done => {
+  const finished = new Promise<{ code: number; stdout: string; stderr: string; signal?: string; timedOut: boolean }>(done => {
     child = execFile(
       options.node ?? process.execPath,
       [...(options.nodeArgs ?? []), BUNDLE],
       { env, cwd: options.cwd ?? dir, timeout: options.timeoutMs ?? 60_000, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr, signal: error?.signal ?? undefined })
+      (error, stdout, stderr) =>
+        done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr, signal: error?.signal ?? undefined, timedOut: error?.killed === true })
     )
   })
-  const result = finished.then(async ({ code, stdout, stderr, signal }) => {
+  const result = finished.then(async ({ code, stdout, stderr, signal, timedOut }) => {
     const durationMs = Date.now() - started
     const outputs = parseOutputFile(await readFile(outputFile, 'utf8'))
     const summary = await readFile(summaryFile, 'utf8')
     await rm(dir, { recursive: true, force: true })
     const error = /^::error::(.*)$/m.exec(stdout)?.[1]
-    return { code, stdout, stderr, outputs, summary, durationMs, error, signal }
+    return { code, stdout, stderr, outputs, summary, durationMs, timedOut, error, signal }
   })
   return { child, result }
 }

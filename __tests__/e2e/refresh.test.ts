@@ -72,6 +72,7 @@ describe('the bundled action against the emulators', () => {
     expect(run.summary).toContain('Pipecat Cloud pull secret refreshed')
     expect(run.summary).toContain(`<td>Registry</td><td>${registry()}</td>`)
     expect(run.summary).toContain('<td>Status</td><td>ready</td>')
+    expect(run.summary).toContain('<td>Pipecat region</td><td>us-west</td>')
     // The expiry in relative terms too, in the log and the summary: no arithmetic for the reader.
     const expires = run.outputs['expires-at']
     expect(run.stdout).toContain(`Got an ECR token for ${registry()}, valid until ${expires} (in 11 h 59 m).`)
@@ -96,6 +97,7 @@ describe('the bundled action against the emulators', () => {
     expect(puts()[0].body).not.toHaveProperty('region')
     expect(run.outputs['secret-region']).toBe('us-west')
     expect(run.summary).toContain('<td>Status</td><td>stored (not waited for ready)</td>')
+    expect(run.summary).toContain('<td>Pipecat region</td><td>us-west</td>')
     expect(pipecat.requests.filter((r: { method: string }) => r.method === 'GET')).toHaveLength(0)
     expectNoLeaks(run, secrets())
   })

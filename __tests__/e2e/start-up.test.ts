@@ -6,7 +6,7 @@ import { startEcrEmulator } from '../emulators/ecr.js'
 import { startPipecatEmulator } from '../emulators/pipecat.js'
 import { awsEnv, baseInputs, expectNoLeaks, expectOneLineFailure, runAction, secretsOf, type Ecr, type Pipecat } from './harness.js'
 
-// README, Performance: a bad input ends the run having loaded only the input parser; everything else is a lazy
+// docs/performance.md: a bad input ends the run having loaded only the input parser; everything else is a lazy
 // chunk loaded when the run needs it, and a refresh loads neither undici's fetch nor its WebSocket, nor the
 // OIDC client of @actions/core. A module hook records every file of dist/ the bundle loads.
 

@@ -120,7 +120,9 @@ describe.each([
     expect(result.summary).toContain('Pipecat Cloud pull secret refresh failed')
     expect(result.summary).toContain('<tr><td>ecr-pull-us-west</td><td>us-west</td><td>ready</td><td></td></tr>')
     expect(result.summary).toMatch(
-      new RegExp(`<tr><td>ecr-pull-eu-central</td><td>eu-central</td><td>failed; ${reached === 'stored' ? 'stored, not ready' : 'not stored'}</td>`)
+      new RegExp(
+        `<tr><td>ecr-pull-eu-central</td><td>eu-central${reached === 'stored' ? '' : ' \\(requested\\)'}</td><td>failed; ${reached === 'stored' ? 'stored, not ready' : 'not stored'}</td>`
+      )
     )
     expect(result.summary).toContain('1 of 3 secret sets failed (ecr-pull-eu-central)')
     expectNoLeaks(result, secretsOf(ecr, pipecat))

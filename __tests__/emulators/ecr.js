@@ -51,6 +51,8 @@ export async function startEcrEmulator(options = {}) {
   const requests = []
   /** @type {EcrFault[]} */
   const faults = []
+  /** @type {Promise<unknown>} */
+  let held = Promise.resolve()
 
   /**
    * @param {string} raw
@@ -116,7 +118,8 @@ export async function startEcrEmulator(options = {}) {
    */
   const handle = (req, res) => {
     readBody(req)
-      .then(raw => {
+      .then(async raw => {
+        await held
         requests.push({
           target: single(req.headers['x-amz-target']),
           authorization: req.headers.authorization,
@@ -155,6 +158,14 @@ export async function startEcrEmulator(options = {}) {
      */
     fail(kind, times = 1) {
       for (let i = 0; i < times; i++) faults.push(kind)
+    },
+    /**
+     * Hold every answer until `gate` settles: a test sees what the client does while it waits for ECR,
+     * by the order of events rather than by a clock.
+     * @param {Promise<unknown>} gate
+     */
+    holdAnswersUntil(gate) {
+      held = gate
     },
     /** @returns {Promise<void>} */
     close: () => closeServer(server)
