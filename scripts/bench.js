@@ -3,7 +3,7 @@
 // on node24 (the runtime action.yml declares), as medians of interleaved runs.
 // --latency: the emulators over TLS behind a relay that adds a round-trip time (40 and 80 ms), as a runner
 // far from AWS and Pipecat Cloud sees them; it counts connections and round trips, and how long a run takes
-// to notice a set that turns ready late.
+// to notice a set that turns ready late, and what 4 targets cost against 1 ("4 targets vs 1 at 40 ms RTT").
 // --check: both, briefly; fails when a count or the size misses its target. Counts must match exactly (they
 // do not depend on the machine). Times are measured and reported against their targets, but a busy machine
 // makes any run slow, so they fail the check only with --strict (with a margin): the test command runs
@@ -33,6 +33,10 @@ const FLOOR = resolve('scripts/floor.js')
 const SDK_FLOOR = resolve('scripts/sdk-floor.js')
 const TARGETS = { sizeBytes: 1.5 * 1024 * 1024, load: 1.5, refresh: 3.5 }
 const LATENCY_TARGETS = { refreshMs: 550, roundTrips: 7, criticalRoundTrips: 5, connections: 2, overshootMs: 600 }
+// Several targets in one step: 4 sets cost at most this much more time than one, over the same connections
+// and round trips (their PUTs pipelined on one connection, one status read for all).
+const TARGETS_RATIO = 1.3
+const FOUR_REGIONS = ['us-west', 'us-east', 'eu-central', 'ap-south']
 // Sets that turn ready this long after the PUT: early, between polls, and at the end of the quick-poll phase.
 const READY_AFTER_MS = check ? [1100, 4900] : [300, 1100, 2300, 3100, 4900]
 const MARGIN = 1.2
@@ -315,6 +319,24 @@ async function latencyBench() {
       ])
     }
 
+    const several = await targetsBench(ecr, ecrRelay, tls)
+    rows.push(
+      [
+        '40 ms RTT: 4 targets vs 1',
+        `${several.fourMs.toFixed(0)} vs ${several.oneMs.toFixed(0)} ms`,
+        `${(several.fourMs / several.oneMs).toFixed(2)}x`,
+        `<= ${TARGETS_RATIO}x, same connections`
+      ],
+      ['40 ms RTT: 4 targets vs 1, round trips', `${several.four.roundTrips} vs ${several.one.roundTrips}`, '', 'equal'],
+      ['40 ms RTT: 4 targets vs 1, connections', `${several.four.connections} vs ${several.one.connections}`, '', 'equal'],
+      [
+        '40 ms RTT: Keep-Alive: timeout=2, 1 and 4 targets',
+        `${several.hinted.map(r => r.connections).join(' and ')} connections`,
+        `${several.hinted.map(r => r.roundTrips).join(' and ')} round trips`,
+        `${LATENCY_TARGETS.connections} each`
+      ]
+    )
+
     console.log(`\nTLS emulators behind a latency relay: medians of ${check ? 3 : runs} interleaved runs`)
     printTable(rows)
     console.log(
@@ -336,6 +358,20 @@ async function latencyBench() {
         )
       }
     }
+    for (const [what, seen] of [
+      ['4 targets', several.four],
+      ['a server hinting Keep-Alive: timeout=2 (1 target)', several.hinted[0]],
+      ['a server hinting Keep-Alive: timeout=2 (4 targets)', several.hinted[1]]
+    ]) {
+      if (seen.roundTrips !== several.one.roundTrips || seen.connections !== several.one.connections) {
+        missed.push(
+          `a refresh of ${what} took ${seen.roundTrips} round trips over ${seen.connections} connections; expected what one target takes, ${several.one.roundTrips} over ${several.one.connections}`
+        )
+      }
+    }
+    if (several.fourMs > several.oneMs * TARGETS_RATIO * MARGIN) {
+      slow.push(`4 targets took ${(several.fourMs / several.oneMs).toFixed(2)}x one target at 40 ms RTT, over ${TARGETS_RATIO}x (${margin})`)
+    }
     if (at40 && at40.refreshMs > LATENCY_TARGETS.refreshMs * MARGIN) {
       slow.push(`full refresh at 40 ms RTT took ${at40.refreshMs.toFixed(0)} ms, over ${LATENCY_TARGETS.refreshMs} ms (${margin})`)
     }
@@ -348,6 +384,45 @@ async function latencyBench() {
     }
   } finally {
     for (const close of closers.reverse()) await close()
+  }
+}
+
+/**
+ * 4 targets against 1 through the same relays, interleaved, and both against a server that hints a 2 s
+ * keep-alive: the times as medians, the counts from each kind's last run (they do not vary).
+ */
+async function targetsBench(ecr, ecrRelay, tls) {
+  const emulators = []
+  try {
+    const setup = async (keepAliveSeconds, targets) => {
+      const pipecat = await startPipecatEmulator({ tls, readyAfter: 0, regions: FOUR_REGIONS, keepAliveSeconds })
+      const pipecatRelay = await startLatencyProxy({ target: pipecat.url, rttMs: 40 })
+      emulators.push(pipecat, pipecatRelay)
+      const inputs = targets
+        ? { ...inputsFor(ecr, pipecat, pipecatRelay.url), 'secret-name': '', targets: FOUR_REGIONS.map(region => `ecr-pull-${region}: ${region}`).join('\n') }
+        : { ...inputsFor(ecr, pipecat, pipecatRelay.url), 'pipecat-region': 'us-west' }
+      const env = actionEnv(ecrRelay.url, inputs, { EXPECT_EXIT: '0', NODE_EXTRA_CA_CERTS: tls.certPath })
+      return { ecr, pipecat, ecrRelay, pipecatRelay, env }
+    }
+    const one = await setup(undefined, false)
+    const four = await setup(undefined, true)
+    await relayedRefresh(one) // warm the file cache
+    const oneRuns = []
+    const fourRuns = []
+    for (let i = 0; i < (check ? 3 : runs); i++) {
+      oneRuns.push(await relayedRefresh(one))
+      fourRuns.push(await relayedRefresh(four))
+    }
+    const hinted = [await relayedRefresh(await setup(2, false)), await relayedRefresh(await setup(2, true))]
+    return {
+      oneMs: median(oneRuns.map(r => r.ms)),
+      fourMs: median(fourRuns.map(r => r.ms)),
+      one: oneRuns.at(-1),
+      four: fourRuns.at(-1),
+      hinted
+    }
+  } finally {
+    for (const each of emulators.reverse()) await each.close()
   }
 }
 
