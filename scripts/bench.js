@@ -322,15 +322,15 @@ async function latencyBench() {
     const several = await targetsBench(ecr, ecrRelay, tls)
     rows.push(
       [
-        '40 ms RTT: 4 targets vs 1',
+        '4 targets vs 1 at 40 ms RTT',
         `${several.fourMs.toFixed(0)} vs ${several.oneMs.toFixed(0)} ms`,
         `${(several.fourMs / several.oneMs).toFixed(2)}x`,
         `<= ${TARGETS_RATIO}x, same connections`
       ],
-      ['40 ms RTT: 4 targets vs 1, round trips', `${several.four.roundTrips} vs ${several.one.roundTrips}`, '', 'equal'],
-      ['40 ms RTT: 4 targets vs 1, connections', `${several.four.connections} vs ${several.one.connections}`, '', 'equal'],
+      ['4 targets vs 1 at 40 ms RTT: round trips', `${several.four.roundTrips} vs ${several.one.roundTrips}`, '', 'equal'],
+      ['4 targets vs 1 at 40 ms RTT: connections', `${several.four.connections} vs ${several.one.connections}`, '', 'equal'],
       [
-        '40 ms RTT: Keep-Alive: timeout=2, 1 and 4 targets',
+        'Keep-Alive: timeout=2 at 40 ms RTT: 1 and 4 targets',
         `${several.hinted.map(r => r.connections).join(' and ')} connections`,
         `${several.hinted.map(r => r.roundTrips).join(' and ')} round trips`,
         `${LATENCY_TARGETS.connections} each`
