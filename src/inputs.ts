@@ -60,6 +60,8 @@ export interface Target {
 
 /** More would be a job for a matrix: each target is a PUT and a share of the status reads. */
 export const MAX_TARGETS = 20
+/** Targets stored at once: their PUTs share the run's one connection to Pipecat Cloud, pipelined. */
+export const TARGET_CONCURRENCY = 4
 
 export interface DeployConfigInputs {
   agentName?: string

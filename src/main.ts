@@ -1,7 +1,7 @@
 import * as log from './log.js'
 import { ActionError, unexpectedErrorMessage } from './errors.js'
 import { createHttpClient, preconnect, type HttpClient, type RunLimit } from './http.js'
-import type { Inputs } from './inputs.js'
+import { TARGET_CONCURRENCY, type Inputs } from './inputs.js'
 import { whenWithRelative } from './expiry.js'
 import { failureLines, mirrorSingleTarget, setOutputs, writeSummary, type Report } from './summary.js'
 import { reportStaleness, sendHeartbeat, startRunHistory } from './run-report.js'
@@ -266,7 +266,7 @@ export async function run(inputs: Inputs): Promise<void> {
 
   // One client for the whole run, so each host's connection is reused, and one limit for all it does.
   // Several targets' PUTs go out back to back on that connection (pipelined) rather than a round trip each.
-  const pipelining = Math.min(inputs.targets.length, (await import('./targets.js')).TARGET_CONCURRENCY)
+  const pipelining = Math.min(inputs.targets.length, TARGET_CONCURRENCY)
   const http = createHttpClient({ timeoutMs: inputs.requestTimeoutMs, proxy: inputs.proxy, runLimit, pipelining })
   try {
     await refresh(inputs, report, http, runLimit, progress)

@@ -2,6 +2,7 @@ import pLimit from 'p-limit'
 import * as log from './log.js'
 import { ActionError } from './errors.js'
 import { whenWithRelative } from './expiry.js'
+import { TARGET_CONCURRENCY } from './inputs.js'
 import { checkPullSecret, listRegions, storePullSecret, UnreadableSuccessError, waitForAllReady, type PipecatApi } from './pipecat.js'
 import type { TargetReport } from './summary.js'
 import { untrusted } from './untrusted.js'
@@ -9,8 +10,6 @@ import { untrusted } from './untrusted.js'
 // Several secret sets from one token: the PUTs and the status reads run side by side, and each set ends
 // with its own state and its own failure, so one that fails never stops the others.
 
-/** Sets stored at once: their PUTs share the run's one connection to Pipecat Cloud, pipelined. */
-export const TARGET_CONCURRENCY = 4
 
 /** The token and where it is for, as every target stores it. */
 export interface Credentials {
