@@ -333,7 +333,7 @@ function readHeartbeatUrl(env: Env, name: string): string | undefined {
   try {
     url = new URL(raw)
   } catch {
-    return fail(`Input ${name} is not a URL: pass the ping URL your monitoring service shows (such as https://hc-ping.com/<uuid>) from a secret.`)
+    return fail(`Input ${name} is not a URL: pass the full ping URL your monitoring service shows, starting with https://, from a secret.`)
   }
   if (url.username || url.password) fail(`Input ${name} carries a user name or password: use the ping URL as the monitoring service shows it, without them.`)
   if (!credentialUrl(raw)) {

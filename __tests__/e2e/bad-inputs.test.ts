@@ -357,7 +357,7 @@ const rows: Row[] = [
     input: 'heartbeat-url',
     case: 'without a scheme',
     inputs: { 'heartbeat-url': `hc-ping.com/${CHECK}` },
-    says: /heartbeat-url is not a URL: pass the ping URL your monitoring service shows/,
+    says: /heartbeat-url is not a URL: pass the full ping URL your monitoring service shows, starting with https:\/\//,
     secrets: [`hc-ping.com/${CHECK}`, CHECK]
   },
   {
