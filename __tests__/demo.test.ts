@@ -54,7 +54,7 @@ test('--list names every scenario with one line each; an unknown one is refused 
       .trim()
       .split('\n')
       .map(line => line.split(/\s+/)[0])
-  ).toEqual(['refresh', 'dry-run', 'failure', 'config', 'preflight', 'preflight-fail', 'agents', 'alert'])
+  ).toEqual(['refresh', 'dry-run', 'failure', 'config', 'preflight', 'preflight-fail', 'agents', 'targets', 'alert'])
   expect(unknown.code).toBe(2)
   expect(unknown.stderr).toMatch(/no scenario "no-such-scenario"; choose one of: refresh, dry-run, .*alert/)
 }, 30_000)
@@ -89,6 +89,21 @@ describe('each scenario runs as it says, and shows what it says it shows', () =>
       expect(stdout).toContain('<td>Pipecat region</td><td>us-west (requested)</td>')
       expect(stdout).toContain('<p><strong>Next step:</strong> Nothing was stored')
       expect(stdout).toContain('(no secret set)')
+      expectNoSecret(stdout)
+    },
+    90_000
+  )
+
+  test.concurrent(
+    'targets: a set per region from one token, each with its own outcome',
+    async () => {
+      const { code, stdout } = await demo('targets')
+
+      expect(code).toBe(0)
+      expect(stdout).toMatch(/^=== Exit code ===\n1 \(as this scenario expects\)$/m)
+      expect(stdout).toMatch(/^::error::Secret set ecr-pull-ap-south \(ap-south\): Pipecat Cloud does not offer region ap-south/m)
+      expect(stdout).toContain('<tr><td>ecr-pull-eu-central</td><td>eu-central</td><td>ready</td><td></td></tr>')
+      expect(stdout).toMatch(/^targets: \[\{"secretName":"ecr-pull-us-west","region":"us-west","status":"ready"\}/m)
       expectNoSecret(stdout)
     },
     90_000

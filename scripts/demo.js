@@ -113,6 +113,15 @@ const SCENARIOS = {
     before: seedFleet,
     steps: () => [{ inputs: { 'check-agents': 'true', 'fail-on-unhealthy-agents': 'true' }, expect: 1 }]
   },
+  targets: {
+    about: 'targets: one token stored in a secret set per region, side by side; one in a region the organization lacks fails alone',
+    steps: () => [
+      {
+        inputs: { 'secret-name': '', 'pipecat-region': '', targets: 'ecr-pull-us-west: us-west\necr-pull-eu-central: eu-central\necr-pull-ap-south: ap-south' },
+        expect: 1
+      }
+    ]
+  },
   alert: {
     about: 'alert-issue: a failed run opens an issue (emulated GitHub), the next successful run closes it',
     // This workflow's last successful run, 2 hours ago: the issue estimates from it when the stored secret expires.
