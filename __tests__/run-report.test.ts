@@ -28,7 +28,8 @@ const report = (overrides: Partial<Report> = {}): Report => ({
   registry: 'r',
   secretName: 'my-ecr-credentials',
   secret: 'ready',
-  targets: [{ secretName: 'my-ecr-credentials', secret: 'ready' }],
+  // The one target is where the secret's state is read from.
+  targets: [{ secretName: 'my-ecr-credentials', secret: overrides.secret ?? 'ready' }],
   waitForReady: true,
   verifyImage: false,
   ...overrides

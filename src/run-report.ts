@@ -31,7 +31,7 @@ export async function reportStaleness(inputs: Inputs, report: Report, history: P
     log.info(`The last successful run of this workflow started ${whenWithRelative(read.lastSuccess.startedAt, now)}.`)
     return
   }
-  const stored = report.secret === 'stored' || report.secret === 'ready'
+  const stored = report.targets.some(target => target.secret === 'stored' || target.secret === 'ready')
   report.gap = gapMessage(gap, report.dryRun ? 'dry-run' : stored ? 'stored' : 'not-stored', now, inputs.heartbeat !== undefined)
   log.warning(report.gap)
 }
