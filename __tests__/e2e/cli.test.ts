@@ -146,6 +146,57 @@ describe('the package', () => {
   })
 })
 
+describe('loading only what the credential source needs', () => {
+  // A module hook records every file the command loads, as in the start-up suite.
+  async function loadedFiles(args: string[], env: Record<string, string>): Promise<{ run: CliRun; code: string }> {
+    const dir = await mkdtemp(join(tmpdir(), 'cli-loaded-'))
+    try {
+      await writeFile(
+        join(dir, 'hooks.mjs'),
+        "import { appendFileSync } from 'node:fs'\n" +
+          'export async function load(url, context, next) {\n' +
+          "  if (url.startsWith('file:')) appendFileSync(process.env.LOADED_LOG, url + '\\n')\n" +
+          '  return next(url, context)\n' +
+          '}\n'
+      )
+      await writeFile(join(dir, 'register.mjs'), `import { register } from 'node:module'\nregister(${JSON.stringify(`file://${join(dir, 'hooks.mjs')}`)})\n`)
+      await writeFile(join(dir, 'loaded'), '')
+      const run = await runCli(process.execPath, args, { ...env, LOADED_LOG: join(dir, 'loaded'), NODE_OPTIONS: `--import ${join(dir, 'register.mjs')}` })
+      const files = (await readFile(join(dir, 'loaded'), 'utf8')).split('\n').filter(url => url.includes('/dist/cli/'))
+      const code = (await Promise.all(files.map(url => readFile(new URL(url), 'utf8')))).join('\n')
+      return { run, code }
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  }
+  // The STS client's service name, in the chunk only the web identity step loads.
+  const STS_CLIENT = 'AWSSecurityTokenServiceV20110615'
+
+  test('keys in the environment load no STS client; a web identity token file does', async () => {
+    const keys = await loadedFiles([...baseArgs(), '--wait-for-ready', 'false'], baseEnv())
+    expect(keys.run.code).toBe(0)
+    expect(keys.code).not.toContain(STS_CLIENT)
+
+    const sts = await startStsEmulator()
+    const dir = await mkdtemp(join(tmpdir(), 'cli-web-identity-'))
+    try {
+      await writeFile(join(dir, 'token'), sts.token)
+      const webIdentity = await loadedFiles([...baseArgs(), '--wait-for-ready', 'false'], {
+        PIPECAT_API_KEY: pipecat.token,
+        AWS_ENDPOINT_URL_ECR: ecr.url,
+        AWS_ENDPOINT_URL_STS: sts.url,
+        AWS_WEB_IDENTITY_TOKEN_FILE: join(dir, 'token'),
+        AWS_ROLE_ARN: sts.roleArn
+      })
+      expect(webIdentity.run.code).toBe(0)
+      expect(webIdentity.code).toContain(STS_CLIENT)
+    } finally {
+      await sts.close()
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})
+
 describe.each(NODES)('the installed command on %s', (_name, node) => {
   test('refreshes the secret, logs to stderr and prints the outputs as JSON', async () => {
     const run = await runCli(node, [...baseArgs(), '--pipecat-region', 'us-west', '--json'], baseEnv())
