@@ -17,10 +17,15 @@ await nccBuild(resolve('src/index.ts'), out, { license: 'licenses.txt' })
 // The CLI bundles the same packages, so dist/licenses.txt covers it too. A process of its own: a second ncc
 // build in one process reads no package.json (its resolver caches them), which ncc-build.js refuses.
 execFileSync(process.execPath, [resolve('scripts/ncc-build.js'), resolve('src/cli.ts'), join(out, 'cli')], { stdio: 'inherit' })
-for (const dir of [out, join(out, 'cli')]) {
+// ncc names sources relative to the folder it thinks it writes to, one level below the repository, so a
+// map in dist/cli/ needs one more step up to reach src/.
+for (const [dir, up] of [
+  [out, ''],
+  [join(out, 'cli'), '../']
+]) {
   for (const name of readdirSync(dir).filter(name => name.endsWith('.js.map'))) {
     const path = join(dir, name)
-    writeFileSync(path, JSON.stringify(srcOnly(JSON.parse(readFileSync(path, 'utf8')))))
+    writeFileSync(path, JSON.stringify(srcOnly(JSON.parse(readFileSync(path, 'utf8')), up)))
   }
 }
 
@@ -28,9 +33,9 @@ for (const dir of [out, join(out, 'cli')]) {
  * The map with its segments into node_modules made unmapped (a bare column), so code there is not
  * attributed to the src/ line before it: minified code is one long line, and a mapping lasts until the next.
  */
-function srcOnly(map) {
+function srcOnly(map, up) {
   const sources = []
-  const index = map.sources.map(source => (/^(\.\.\/)+src\//.test(source) ? sources.push(source) - 1 : -1))
+  const index = map.sources.map(source => (source.startsWith('../src/') ? sources.push(up + source) - 1 : -1))
   const mappings = decode(map.mappings).map(line => {
     const kept = []
     for (const [column, source, sourceLine, sourceColumn] of line) {
