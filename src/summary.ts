@@ -3,6 +3,7 @@ import type { LastRun } from './alert-text.js'
 import { agentsOutput, agentsSummaryHtml, type AgentsReport } from './agents-report.js'
 import { whenWithRelative } from './expiry.js'
 import * as log from './log.js'
+import { host } from './host.js'
 import type { SecretStatus } from './pipecat.js'
 import { escapeHtml } from './untrusted.js'
 
@@ -55,14 +56,16 @@ export interface Report {
 /** Only what is known: a value the run never reached is an empty output, never a guess. */
 export function setOutputs(report: Report): void {
   const configDone = report.config === 'written' || report.config === 'unchanged'
-  core.setOutput('registry', report.registry)
-  core.setOutput('expires-at', report.expiresAt?.toISOString() ?? '')
-  core.setOutput('secret-name', report.secretName)
-  core.setOutput('secret-region', report.secretRegion ?? '')
-  core.setOutput('image', report.image ?? '')
-  core.setOutput('image-digest', report.imageDigest ?? '')
-  core.setOutput('config-file', configDone ? (report.configFile ?? '') : '')
-  core.setOutput('agents', report.agents ? agentsOutput(report.agents) : '')
+  host().setOutputs({
+    registry: report.registry,
+    'expires-at': report.expiresAt?.toISOString() ?? '',
+    'secret-name': report.secretName,
+    'secret-region': report.secretRegion ?? '',
+    image: report.image ?? '',
+    'image-digest': report.imageDigest ?? '',
+    'config-file': configDone ? (report.configFile ?? '') : '',
+    agents: report.agents ? agentsOutput(report.agents) : ''
+  })
 }
 
 /** The Status row: what Pipecat Cloud holds now, in a few words. */
