@@ -62,6 +62,8 @@ describe('ECR emulator', () => {
     expect(ecr.requests[0]).toEqual({
       target: 'AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken',
       authorization: expect.stringMatching(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/us-east-1\/ecr\/aws4_request, /),
+      accessKeyId: 'AKIDEXAMPLE',
+      securityToken: undefined,
       body: {}
     })
   })

@@ -49,6 +49,7 @@ describe('npm run release:check', () => {
     expect(run.stdout).toMatch(new RegExp(`ok: CHANGELOG.md has ${version.replaceAll('.', '\\.')}, dated \\d{4}-\\d{2}-\\d{2}`))
     expect(run.stdout).toContain('ok: action.yml runs dist/index.js on node24')
     expect(run.stdout).toContain('ok: dist/ is exactly what the build makes from src/')
+    expect(run.stdout).toMatch(/ok: npm pack publishes dist\/ \(the action and dist\/cli\/index\.js\) and action\.yml, \d+ files, nothing else/)
     expect(run.stdout).toContain(`release:check: ready to tag v${version}`)
     expect(run.status).toBe(0)
   }, 120_000)
@@ -125,7 +126,42 @@ describe('npm run release:check', () => {
 
     const run = checkCopy(root, '2.0.0')
 
-    expectOneLineFailures(run, /package\.json is at .*, not 2\.0\.0/, /CHANGELOG\.md has no entry for 2\.0\.0/, /\(dist\/index\.js is missing\)/)
+    expectOneLineFailures(
+      run,
+      /package\.json is at .*, not 2\.0\.0/,
+      /CHANGELOG\.md has no entry for 2\.0\.0/,
+      /npm pack would not publish dist\/index\.js: add it to "files"/,
+      /\(dist\/index\.js is missing\)/
+    )
+  })
+
+  it('fails when npm pack would publish more than dist/ and action.yml', () => {
+    const root = copyOfRepo(dir => {
+      const { files: _files, ...pkg } = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'))
+      writeFileSync(path.join(dir, 'package.json'), JSON.stringify(pkg))
+    })
+
+    const run = checkCopy(root, version)
+
+    expectOneLineFailures(
+      run,
+      /npm pack would publish CHANGELOG\.md, which neither the action nor the command line runs: keep "files" in package\.json to dist\/ and action\.yml/
+    )
+  })
+
+  it('fails when the package would make every install download dependencies dist/ already bundles', () => {
+    const root = copyOfRepo(dir => {
+      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'))
+      writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ ...pkg, private: true, dependencies: { undici: '6.29.1' } }))
+    })
+
+    const run = checkCopy(root, version)
+
+    expectOneLineFailures(
+      run,
+      /package\.json has dependencies, which every install .*: make them devDependencies/,
+      /package\.json is private, so npm publish refuses it/
+    )
   })
 })
 

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // npm run release:check -- X.Y.Z: proves, without pushing or writing anything, what the release workflow
 // needs before it tags X.Y.Z: a well-formed version, package.json at that version, a dated CHANGELOG.md
-// entry, action.yml running dist/index.js on node24, and dist/ exactly what the build makes from src/.
+// entry, action.yml running dist/index.js on node24, dist/ exactly what the build makes from src/, and
+// `npm pack` publishing the action and the command-line tool (dist/, action.yml) and nothing else.
 // --root DIR checks another copy of the repository; --built DIR compares with a dist/ built before, and with
 // --built-from HASH (what `node scripts/dist-record.js inputs` printed before that build) records the result.
 // When the test command (or an earlier release:check) found dist/ current and neither dist/ nor anything the
 // build reads has changed since, dist/ is not built again (scripts/dist-record.js).
+import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -71,6 +73,52 @@ export function checkSources(root, given) {
   return results
 }
 
+// npm adds package.json, the README and the license to every package; "files" adds dist/ and action.yml.
+const PACKAGE_FILES = ['package.json', 'README.md', 'LICENSE', 'action.yml']
+
+/** What `npm pack` would publish from root: dist/ with the action and the bin, the package files, nothing else. */
+export function checkPackage(root) {
+  const manifest = JSON.parse(readText(root, 'package.json') ?? '{}')
+  let files
+  try {
+    const [report] = JSON.parse(
+      execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+    )
+    files = report.files.map(file => file.path)
+  } catch (error) {
+    return [
+      {
+        problem: `npm pack --dry-run failed (${
+          String(error.stderr ?? error.message)
+            .trim()
+            .split('\n')[0]
+        }): fix package.json until it packs`
+      }
+    ]
+  }
+  const results = []
+  const stray = files.filter(file => !file.startsWith('dist/') && !PACKAGE_FILES.includes(file))
+  if (stray.length) {
+    const shown = stray.slice(0, 3).join(', ') + (stray.length > 3 ? ` and ${stray.length - 3} more` : '')
+    results.push({
+      problem: `npm pack would publish ${shown}, which neither the action nor the command line runs: keep "files" in package.json to dist/ and action.yml`
+    })
+  }
+  const needed = ['dist/index.js', 'action.yml', ...Object.values(manifest.bin ?? {}).map(bin => path.posix.normalize(bin))]
+  const missing = needed.filter(file => !files.includes(file))
+  if (missing.length) results.push({ problem: `npm pack would not publish ${missing.join(', ')}: add it to "files" in package.json, and run npm run bundle` })
+  const installed = ['dependencies', 'optionalDependencies', 'peerDependencies'].filter(field => Object.keys(manifest[field] ?? {}).length)
+  if (installed.length) {
+    results.push({
+      problem: `package.json has ${installed.join(' and ')}, which every install of the package would download although dist/ bundles what it runs: make them devDependencies`
+    })
+  }
+  if (manifest.private) results.push({ problem: 'package.json is private, so npm publish refuses it: remove "private"' })
+  return results.length
+    ? results
+    : [{ ok: `npm pack publishes dist/ (the action and ${Object.values(manifest.bin ?? {}).join(', ')}) and action.yml, ${files.length} files, nothing else` }]
+}
+
 export function checkDist(root, built, builtFrom) {
   if (!built && checkedBuildIsCurrent(root)) {
     return { ok: 'dist/ is exactly what the build makes from src/ (as checked before: nothing the build reads, and nothing in dist/, changed since)' }
@@ -93,7 +141,11 @@ function main() {
     options: { root: { type: 'string' }, built: { type: 'string' }, 'built-from': { type: 'string' } }
   })
   const root = path.resolve(values.root ?? '.')
-  const results = [...checkSources(root, positionals[0] ?? ''), checkDist(root, values.built && path.resolve(values.built), values['built-from'])]
+  const results = [
+    ...checkSources(root, positionals[0] ?? ''),
+    ...checkPackage(root),
+    checkDist(root, values.built && path.resolve(values.built), values['built-from'])
+  ]
   for (const result of results) {
     if ('ok' in result) console.log(`ok: ${result.ok}`)
     else console.error(`release:check: ${result.problem}`)

@@ -3,6 +3,7 @@ import { ECRClient, GetAuthorizationTokenCommand, type ECRClientConfig } from '@
 import { ActionError } from './errors.js'
 import { AnswerTooLargeError, certificateProblem, proxyRefusal, RunTimeLimitError, runTimeLimitMessage, type HttpClient } from './http.js'
 import { untrusted } from './untrusted.js'
+import { host } from './host.js'
 
 export interface EcrToken {
   /** base64 of `AWS:<password>`: what Pipecat Cloud stores and what a registry takes as Basic auth. */
@@ -85,9 +86,15 @@ export function explainEcrError(error: unknown, region: string): ActionError {
   const name = (error as Error)?.name ?? ''
   const message = untrusted((error as Error)?.message ?? error)
   const who = /arn:aws[\w-]*:[\w+=,.@/:-]{1,200}/.exec(message)?.[0]
+  // How credentials are given differs by where the run is: a workflow step, or whatever a scheduler provides.
+  const fix = host().awsCredentialsFix
   if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
+    return new ActionError(`No AWS credentials found: ${fix.missing}.`)
+  }
+  // The web identity step (GitLab OIDC, EKS IRSA): STS refused the token file for the role.
+  if (['InvalidIdentityToken', 'IDPRejectedClaim', 'IDPCommunicationError'].includes(name) || /AssumeRoleWithWebIdentity/.test(message)) {
     return new ActionError(
-      'No AWS credentials found: give the job "permissions: id-token: write" and run aws-actions/configure-aws-credentials (role-to-assume, aws-region) before this step.'
+      `AWS STS refused to assume AWS_ROLE_ARN with the token in AWS_WEB_IDENTITY_TOKEN_FILE (${untrusted(name, 60)}: ${message}): check that the role's trust policy names this OIDC provider and audience (docs/outside-github.md).`
     )
   }
   switch (name) {
@@ -97,9 +104,7 @@ export function explainEcrError(error: unknown, region: string): ActionError {
       )
     case 'ExpiredTokenException':
     case 'ExpiredToken':
-      return new ActionError(
-        'The AWS session has expired: run aws-actions/configure-aws-credentials in the same job shortly before this step (or raise its role-duration-seconds).'
-      )
+      return new ActionError(`The AWS session has expired: ${fix.expired}.`)
     case 'ThrottlingException':
       return new ActionError(
         `ECR throttled GetAuthorizationToken in ${region} even after retries: rerun later, and give the refresh workflow a concurrency group so runs do not pile up.`
@@ -107,9 +112,7 @@ export function explainEcrError(error: unknown, region: string): ActionError {
     case 'UnrecognizedClientException':
     case 'InvalidSignatureException':
     case 'InvalidClientTokenId':
-      return new ActionError(
-        `AWS rejected the credentials (${name}): check the role-to-assume given to aws-actions/configure-aws-credentials, or the access key if you pass one (${SETUP}).`
-      )
+      return new ActionError(`AWS rejected the credentials (${name}): ${fix.rejected}.`)
     case 'ServerException':
     case 'InternalFailure':
     case 'ServiceUnavailable':

@@ -1,22 +1,23 @@
-import * as core from './core.js'
+import { host } from './host.js'
 import { trackSecret } from './redact.js'
 import { forLog } from './untrusted.js'
 
-// The only door to the runner's log: every line passes forLog, so outside text inside a message is
-// redacted and cannot start a workflow command of its own. eslint keeps @actions/core out of other modules
-// (summary.ts aside, which escapes for its own sinks).
+// The only door to the run's log: every line passes forLog, so outside text inside a message is
+// redacted and cannot start a workflow command of its own, then goes to the host the run writes to
+// (host.ts: GitHub Actions' workflow commands, or the command line's stderr). eslint keeps @actions/core out
+// of other modules (summary.ts aside, which escapes for its own sinks).
 
-export const info = (message: string): void => core.info(forLog(message))
-export const notice = (message: string): void => core.notice(forLog(message))
-export const warning = (message: string): void => core.warning(forLog(message))
-export const debug = (message: string): void => core.debug(forLog(message))
+export const info = (message: string): void => host().info(forLog(message))
+export const notice = (message: string): void => host().notice(forLog(message))
+export const warning = (message: string): void => host().warning(forLog(message))
+export const debug = (message: string): void => host().debug(forLog(message))
 
 /** Ends the run as failed with one line: the cause and the fix. */
-export const fail = (message: string): void => core.setFailed(forLog(message))
+export const fail = (message: string): void => host().fail(forLog(message))
 
-/** Masks a credential in the runner's log and registers it for redaction, before it is used anywhere. */
+/** Masks a credential in the host's log and registers it for redaction, before it is used anywhere. */
 export function protect(secret: string | undefined): void {
   if (!secret) return
-  core.setSecret(secret)
+  host().mask(secret)
   trackSecret(secret)
 }

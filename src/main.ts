@@ -7,6 +7,7 @@ import { failureLines, mirrorSingleTarget, setOutputs, writeSummary, type Report
 import { reportStaleness, sendHeartbeat, startRunHistory } from './run-report.js'
 import { untrusted } from './untrusted.js'
 import { guardRun } from './ending.js'
+import { actionsHost, useHost, type Host } from './host.js'
 
 // Heavy modules (the AWS SDK, the TOML parser, the GitHub client) are imported where a run needs
 // them, after the inputs are checked: start-up is most of this action's run time.
@@ -199,7 +200,9 @@ function failureMessage(error: unknown): string {
   return error instanceof ActionError ? error.message : unexpectedErrorMessage(error)
 }
 
-export async function run(inputs: Inputs): Promise<void> {
+/** A run, written to `host`: GitHub Actions by default; the command line passes its own (cli.ts). */
+export async function run(inputs: Inputs, host: Host = actionsHost): Promise<void> {
+  useHost(host)
   // Masked before anything is logged: from here on the runner hides them wherever they appear.
   log.protect(inputs.apiToken)
   if (inputs.alert) log.protect(inputs.alert.token)
@@ -238,7 +241,7 @@ export async function run(inputs: Inputs): Promise<void> {
       // staleness read and the ping, each up to request-timeout, come after it or not at all.
       if (!urgent) {
         progress.doing = 'reading when this workflow last succeeded'
-        await reportStaleness(inputs, report, history)
+        if (host.onGitHub) await reportStaleness(inputs, report, history)
         progress.doing = 'pinging the heartbeat URL'
         await sendHeartbeat(inputs, report, reporting)
       }
@@ -248,7 +251,7 @@ export async function run(inputs: Inputs): Promise<void> {
       } catch (error) {
         log.warning(`Outputs not written: ${(error as Error).message}`)
       }
-      await writeSummary(report)
+      if (host.onGitHub) await writeSummary(report)
       progress.doing = 'updating the alert issue'
       await Promise.all([alert(inputs, report, urgent), urgent ? sendHeartbeat(inputs, report, reporting) : undefined])
     })()

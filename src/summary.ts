@@ -3,6 +3,7 @@ import type { LastRun } from './alert-text.js'
 import { agentsOutput, agentsSummaryHtml, type AgentsReport } from './agents-report.js'
 import { whenWithRelative } from './expiry.js'
 import * as log from './log.js'
+import { host } from './host.js'
 import type { SecretStatus } from './pipecat.js'
 import { escapeHtml } from './untrusted.js'
 
@@ -75,17 +76,18 @@ export interface Report {
 /** Only what is known: a value the run never reached is an empty output, never a guess. */
 export function setOutputs(report: Report): void {
   const configDone = report.config === 'written' || report.config === 'unchanged'
-  core.setOutput('registry', report.registry)
-  core.setOutput('expires-at', report.expiresAt?.toISOString() ?? '')
   const single = report.targets.length === 1
-  core.setOutput('secret-name', single ? report.secretName : '')
-  core.setOutput('secret-region', single ? (report.secretRegion ?? '') : '')
-  core.setOutput('targets', targetsOutput(report))
-  core.setOutput('image', report.image ?? '')
-  core.setOutput('image-digest', report.imageDigest ?? '')
-  core.setOutput('config-file', configDone ? (report.configFile ?? '') : '')
-  const agents = report.agentsBySet ? `[${report.agentsBySet.map(agentsOutput).join(',')}]` : report.agents ? agentsOutput(report.agents) : ''
-  core.setOutput('agents', agents)
+  host().setOutputs({
+    registry: report.registry,
+    'expires-at': report.expiresAt?.toISOString() ?? '',
+    'secret-name': single ? report.secretName : '',
+    'secret-region': single ? (report.secretRegion ?? '') : '',
+    targets: targetsOutput(report),
+    image: report.image ?? '',
+    'image-digest': report.imageDigest ?? '',
+    'config-file': configDone ? (report.configFile ?? '') : '',
+    agents: report.agentsBySet ? `[${report.agentsBySet.map(agentsOutput).join(',')}]` : report.agents ? agentsOutput(report.agents) : ''
+  })
 }
 
 /** The `targets` output: one entry per secret set, `error` only on a failed one. */

@@ -10,7 +10,6 @@ import { untrusted } from './untrusted.js'
 // Several secret sets from one token: the PUTs and the status reads run side by side, and each set ends
 // with its own state and its own failure, so one that fails never stops the others.
 
-
 /** The token and where it is for, as every target stores it. */
 export interface Credentials {
   /** `https://<registry>` */

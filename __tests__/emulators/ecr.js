@@ -21,6 +21,8 @@ const TOKEN_LIFETIME_MS = 12 * 60 * 60 * 1000
  * @typedef {object} EcrRequest
  * @property {string | undefined} target         the X-Amz-Target header
  * @property {string | undefined} authorization  the SigV4 Authorization header
+ * @property {string | undefined} accessKeyId    who signed: the key id in its Credential scope
+ * @property {string | undefined} securityToken  the X-Amz-Security-Token header, sent with temporary credentials
  * @property {unknown} body                      parsed JSON, or the raw text when it is not JSON
  */
 
@@ -123,6 +125,8 @@ export async function startEcrEmulator(options = {}) {
         requests.push({
           target: single(req.headers['x-amz-target']),
           authorization: req.headers.authorization,
+          accessKeyId: /^AWS4-HMAC-SHA256 Credential=([^/]+)\//.exec(req.headers.authorization ?? '')?.[1],
+          securityToken: single(req.headers['x-amz-security-token']),
           body: parseJson(raw) ?? raw
         })
         const { status, body } =
