@@ -80,7 +80,7 @@ describe('the report of several targets', () => {
   test('the targets output', () => {
     expect(JSON.parse(targetsOutput(report(targets)))).toEqual([
       { secretName: 'a-set', region: 'us-west', status: 'ready' },
-      { secretName: 'b-set', region: 'eu-central', status: 'failed', error: 'Pipecat Cloud does not offer region eu-central' }
+      { secretName: 'b-set', region: 'eu-central', status: 'failed' }
     ])
   })
 })

@@ -90,14 +90,16 @@ export function setOutputs(report: Report): void {
   })
 }
 
-/** The `targets` output: one entry per secret set, `error` only on a failed one. */
+/**
+ * The `targets` output: one entry per secret set. A failure's message stays in its error line and the
+ * summary: it may quote a server, and later steps read outputs into their scripts.
+ */
 export function targetsOutput(report: Report): string {
   return JSON.stringify(
     report.targets.map(target => ({
       secretName: target.secretName,
       region: target.secretRegion ?? target.region ?? '',
-      status: target.failure ? 'failed' : target.secret,
-      ...(target.failure ? { error: target.failure } : {})
+      status: target.failure ? 'failed' : target.secret
     }))
   )
 }

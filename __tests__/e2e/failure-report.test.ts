@@ -41,6 +41,7 @@ test('failing before the token: the summary says nothing was stored and no token
     'expires-at': '',
     'secret-name': 'my-ecr-credentials',
     'secret-region': '',
+    targets: JSON.stringify([{ secretName: 'my-ecr-credentials', region: '', status: 'untouched' }]),
     image: '',
     'image-digest': '',
     'config-file': '',

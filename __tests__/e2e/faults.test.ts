@@ -372,6 +372,10 @@ async function check(row: Row, world: Stage): Promise<void> {
       'expires-at': expected.puts > 0 ? ecr.expiresAt.toISOString() : '',
       'secret-name': SECRET_NAME,
       'secret-region': expected.storedNotReady ? 'us-west' : '',
+      // Failed where the run stored it, or untouched when the run failed before it got there.
+      targets: expect.stringMatching(
+        new RegExp(`^\\[\\{"secretName":"${SECRET_NAME}","region":"${expected.storedNotReady ? 'us-west' : ''}","status":"(failed|untouched)"\\}\\]$`)
+      ),
       image: '',
       'image-digest': '',
       'config-file': '',
