@@ -9,8 +9,9 @@ step "lint (eslint, with type-aware rules) and format (prettier)"
 npx eslint .
 npx prettier --check . >/dev/null || { npx prettier --list-different .; echo "These files are not formatted: run npm run format." >&2; exit 1; }
 
-step "typecheck"
+step "typecheck, and no import circles in src/"
 npx tsc --noEmit -p tsconfig.test.json
+node scripts/import-circles.js
 
 step "release preconditions on the current version (tag form, package.json, CHANGELOG.md, action.yml, dist/ matches src/)"
 # dist/ is built afresh once here; the release-check suite compares with the same build instead of making its own.

@@ -9,8 +9,8 @@
 import { getOctokit } from '@actions/github'
 import { defaults } from '@actions/github/lib/utils'
 import { ActionError } from './errors.js'
-import { EXPIRY_PATTERN, expiryStatement, failureComment, failureIssueBody, recoveryComment, type LastRun } from './alert-text.js'
-import type { SecretState } from './summary.js'
+import { EXPIRY_PATTERN, expiryStatement, failureComment, failureIssueBody, recoveryComment, type Failure } from './alert-text.js'
+import type { LastRun } from './run-history.js'
 import { trackSecret, untrusted } from './untrusted.js'
 
 export interface AlertTarget {
@@ -44,13 +44,7 @@ export function alertTitle(secretName: string): string {
  */
 const GITHUB_TOKEN_AUTHOR = 'github-actions[bot]'
 
-/** What the failed run left in Pipecat Cloud, for the issue to say truthfully. */
-export interface Failure {
-  message: string
-  secret: SecretState
-  /** When this run's token expires, if it got one. */
-  expiresAt?: Date
-}
+export type { Failure }
 
 type GitHub = ReturnType<typeof getOctokit>
 interface Repo {
