@@ -1,7 +1,12 @@
 import { ActionError } from './errors.js'
-import type { ProxySettings } from './http.js'
 import { parseImageReference, type ImageRef } from './image.js'
-import { PIPECAT_REGION } from './untrusted.js'
+
+/** The proxy settings a runner exports, read here so nothing else touches the environment. */
+export interface ProxySettings {
+  httpProxy?: string
+  httpsProxy?: string
+  noProxy?: string
+}
 
 /**
  * Everything a run needs, checked before any network call. The only module that reads the environment.
@@ -89,6 +94,8 @@ function input(env: Env, name: string): string {
 // Pipecat Cloud's own rule for set names (OpenAPI `setName`), so a bad name fails here and not at the API.
 const SET_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
 const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/
+/** Pipecat Cloud region codes (us-west, eu-central): also the shape a region from the API must have. */
+export const PIPECAT_REGION = /^[a-z]{2,}(-[a-z0-9]+)*$/
 const HOST = /^(\[[0-9a-f:.]+\]|[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)(:\d{1,5})?$/
 
 const fail = (message: string): never => {

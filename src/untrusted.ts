@@ -4,8 +4,9 @@
  * the job summary, an output or an issue: known secrets removed in every form, control characters and
  * line breaks neutralised, length capped. Values that must have a known shape are checked with `shaped`.
  *
- * This module imports no other, so it can be used before @actions/core is loaded.
+ * This module loads nothing but the input parser, so it can be used before @actions/core is loaded.
  */
+import { PIPECAT_REGION } from './inputs.js'
 
 // A run of this many characters of a secret identifies it as surely as the whole value.
 const FRAGMENT = 16
@@ -170,9 +171,6 @@ export function parseJson(body: Buffer): unknown {
 export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;')
 }
-
-/** Pipecat Cloud region codes (us-west, eu-central): the shape of the region input and of a region from the API. */
-export const PIPECAT_REGION = /^[a-z]{2,}(-[a-z0-9]+)*$/
 
 /** Shapes outside values are checked against before they are used or shown. */
 export const SHAPES = {
