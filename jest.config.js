@@ -6,6 +6,8 @@ export default {
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.test.json' }] },
   testMatch: ['**/__tests__/**/*.test.ts'],
   testTimeout: 30000,
+  // Holds every exchange with an emulator to the published contract after each test (__tests__/contracts/).
+  setupFilesAfterEnv: ['<rootDir>/__tests__/contracts/setup.ts'],
   // Jest's default, one worker fewer than the cores, is one worker on a 2-core runner. The end-to-end
   // files mostly wait on child processes and emulators, so one per core runs them about 40% faster there.
   maxWorkers: '100%',
