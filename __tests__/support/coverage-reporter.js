@@ -20,11 +20,16 @@ export const FLOORS = { lines: 89, branches: 75, functions: 87 }
 /** @type {Map<string, boolean>} */
 const chunkFromSrc = new Map()
 
-/** A chunk of dist/ that holds code of src/, by its source map (the others are dependencies only). */
+/**
+ * A chunk of dist/ that holds code of src/, by its source map (the others are dependencies only).
+ * @param {string} url
+ * @returns {boolean}
+ */
 function fromSrc(url) {
   const match = /\/dist\/([^/]+\.js)$/.exec(url)
   if (!match) return false
   if (!chunkFromSrc.has(url)) {
+    /** @type {string[]} */
     let sources = []
     try {
       sources = JSON.parse(readFileSync(new URL(`${url}.map`), 'utf8')).sources
@@ -36,7 +41,7 @@ function fromSrc(url) {
       sources.some(source => source.startsWith('../src/'))
     )
   }
-  return chunkFromSrc.get(url)
+  return chunkFromSrc.get(url) === true
 }
 
 export default class CoverageReporter {
@@ -79,7 +84,7 @@ export default class CoverageReporter {
       const sourceMap = sourceMapPath ? JSON.parse(readFileSync(sourceMapPath, 'utf8')) : undefined
       return [{ ...script, source: code, sourceMap }]
     })
-    if (entries.length > 0) this.adding.push(this.report?.add(/** @type {any} */ (entries)))
+    if (entries.length > 0 && this.report) this.adding.push(this.report.add(/** @type {any} */ (entries)))
   }
 
   async onRunComplete() {
@@ -95,9 +100,10 @@ export default class CoverageReporter {
       this.failure = new Error('Coverage: no coverage data came back from the tests.')
       return
     }
-    const low = Object.entries(FLOORS).filter(([metric, floor]) => Number(summary[metric].pct) < floor)
+    const pct = (/** @type {keyof typeof FLOORS} */ metric) => Number(summary[metric].pct)
+    const low = /** @type {Array<[keyof typeof FLOORS, number]>} */ (Object.entries(FLOORS)).filter(([metric, floor]) => pct(metric) < floor)
     if (low.length > 0) {
-      const lines = low.map(([metric, floor]) => `${metric} ${summary[metric].pct}% < ${floor}%`)
+      const lines = low.map(([metric, floor]) => `${metric} ${pct(metric)}% < ${floor}%`)
       this.failure = new Error(`Coverage of src/ below its floor: ${lines.join(', ')} (coverage/index.html shows what is uncovered).`)
       console.error(this.failure.message)
     }
