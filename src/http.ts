@@ -4,13 +4,9 @@ import type { Socket } from 'node:net'
 import { buildConnector, EnvHttpProxyAgent, Pool, request, type Dispatcher } from './undici.js'
 import { ActionError } from './errors.js'
 import { untrusted } from './untrusted.js'
+import type { ProxySettings } from './inputs.js'
 
-/** The proxy settings a runner exports, read by inputs.ts so nothing else touches the environment. */
-export interface ProxySettings {
-  httpProxy?: string
-  httpsProxy?: string
-  noProxy?: string
-}
+export type { ProxySettings }
 
 export interface RetryPolicy {
   /** Tries in all, the first included. */

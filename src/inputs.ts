@@ -1,6 +1,12 @@
 import { ActionError } from './errors.js'
-import type { ProxySettings } from './http.js'
 import { parseImageReference, type ImageRef } from './image.js'
+
+/** The proxy settings a runner exports, read here so nothing else touches the environment. */
+export interface ProxySettings {
+  httpProxy?: string
+  httpsProxy?: string
+  noProxy?: string
+}
 
 /**
  * Everything a run needs, checked before any network call. The only module that reads the environment.

@@ -6,11 +6,13 @@
  * costs every run's start-up, and this is two GET requests. Never fails the run: every problem becomes
  * the reason the report gives instead.
  */
-import type { LastRun } from './alert-text.js'
 import { relativeTime, whenWithRelative } from './expiry.js'
 import type { HttpClient } from './http.js'
 import type { RunHistoryInputs } from './inputs.js'
 import { untrusted } from './untrusted.js'
+
+/** The last successful run of this run's workflow, or why it could not be read. */
+export type LastRun = { startedAt: Date; url: string } | { missing: string }
 
 // How long an ECR token lasts (ECR.md).
 export const TOKEN_LIFETIME_MS = 12 * 60 * 60 * 1000

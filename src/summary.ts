@@ -1,10 +1,10 @@
 import * as core from './core.js'
-import type { LastRun } from './alert-text.js'
 import { agentsOutput, agentsSummaryHtml, type AgentsReport } from './agents-report.js'
 import { whenWithRelative } from './expiry.js'
 import * as log from './log.js'
 import { host } from './host.js'
 import type { SecretStatus } from './pipecat.js'
+import type { LastRun } from './run-history.js'
 import { escapeHtml } from './untrusted.js'
 
 /**

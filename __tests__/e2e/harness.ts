@@ -97,6 +97,8 @@ export async function startAction(options: RunOptions): Promise<StartedAction> {
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_CONFIG_FILE: join(dir, 'no-aws-config'),
     AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-aws-credentials'),
+    // Under `npm run coverage` each run writes Node's V8 coverage, which maps back to src/ through dist/'s source maps.
+    ...(process.env.ACTION_COVERAGE_DIR && { NODE_V8_COVERAGE: process.env.ACTION_COVERAGE_DIR }),
     ...options.env
   }
   for (const [name, value] of Object.entries(options.inputs)) env[`INPUT_${name.toUpperCase()}`] = value

@@ -1,8 +1,11 @@
 // A local stand-in for the few GitHub REST endpoints that src/alert.ts and src/run-history.ts call, so the
 // tests exercise the real clients over real HTTP instead of mocks.
 // It answers the way api.github.com does for these calls (status codes, error bodies,
-// pagination links) and keeps its state in plain arrays the tests can read.
+// pagination links, every field GitHub's OpenAPI description requires) and keeps its state in plain
+// arrays the tests can read; the answers are built from that state as they go out.
+import { Buffer } from 'node:buffer'
 import http from 'node:http'
+import { offContract, recordAnswer, recordRequest, recordService } from './exchanges.js'
 import { closeServer, listen, parseJson, readBody } from './http-server.js'
 
 const DOCS = 'https://docs.github.com/rest'
@@ -27,6 +30,7 @@ export async function startGitHubEmulator({ token, login = 'github-actions[bot]'
   let clock = Date.parse('2026-01-01T00:00:00Z')
   const now = () => new Date((clock += 1000)).toISOString()
   let url = ''
+  const contract = recordService('github')
 
   const server = http.createServer((req, res) => {
     readBody(req)
@@ -35,6 +39,7 @@ export async function startGitHubEmulator({ token, login = 'github-actions[bot]'
         const method = req.method ?? 'GET'
         const body = raw ? (parseJson(raw) ?? raw) : undefined
         requests.push({ method, path: where.pathname, query: Object.fromEntries(where.searchParams), body })
+        recordRequest(contract, res, { method, path: req.url ?? '/', contentType: req.headers['content-type'], rawBody: raw })
 
         const author = whoCarries(req.headers.authorization)
         if (token && !author) {
@@ -42,6 +47,8 @@ export async function startGitHubEmulator({ token, login = 'github-actions[bot]'
         }
         const fault = takeFault(method)
         if (fault?.drop) return req.socket.destroy()
+        // A queued fault answers what the test asked for, which no contract check holds against the emulator.
+        if (fault) offContract(res, 'a fault the test queued')
         if (fault) return send(res, fault.status, { message: fault.message, documentation_url: DOCS, status: String(fault.status) })
 
         route(method, where, body, res, author ?? login)
@@ -62,7 +69,7 @@ export async function startGitHubEmulator({ token, login = 'github-actions[bot]'
     if (where.pathname === '/user' && method === 'GET') {
       // An installation token (GITHUB_TOKEN included) is not a user: GitHub answers 403.
       if (author.endsWith('[bot]')) return forbidden(res)
-      return send(res, 200, { login: author, type: 'User' })
+      return send(res, 200, publicUser(author))
     }
     const repoPath = where.pathname.match(/^\/repos\/([^/]+)\/([^/]+)(\/.*)$/)
     if (!repoPath) return notFound(res)
@@ -79,11 +86,7 @@ export async function startGitHubEmulator({ token, login = 'github-actions[bot]'
     const issue = issues.find(i => i.repository === repository && i.number === Number(issuePath[1]))
     if (!issue) return notFound(res)
     if (issuePath[2] && method === 'GET')
-      return paginate(
-        where,
-        comments.filter(c => c.issue_number === issue.number && c.repository === repository),
-        res
-      )
+      return paginate(where, comments.filter(c => c.issue_number === issue.number && c.repository === repository).map(present.comment), res)
     if (issuePath[2] && method === 'POST') return createComment(issue, body, res, author)
     if (!issuePath[2] && method === 'PATCH') return updateIssue(issue, body, res)
     return notFound(res)
@@ -102,7 +105,7 @@ export async function startGitHubEmulator({ token, login = 'github-actions[bot]'
       .filter(i => state === 'all' || i.state === state)
       .filter(i => wanted.every(name => i.labels.some(l => l.name === name)))
       .sort((a, b) => (ascending ? 1 : -1) * a[sortKey].localeCompare(b[sortKey]))
-    return paginate(where, found, res)
+    return paginate(where, found.map(present.issue), res)
   }
 
   /** `GET /actions/runs/{id}` and `GET /actions/workflows/{id}/runs?status=success`, newest first. */
@@ -111,7 +114,7 @@ export async function startGitHubEmulator({ token, login = 'github-actions[bot]'
     const run = rest.match(/^\/actions\/runs\/(\d+)$/)
     if (run) {
       const found = workflowRuns.find(r => r.repository === repository && r.id === Number(run[1]))
-      return found ? send(res, 200, found) : notFound(res)
+      return found ? send(res, 200, present.run(found)) : notFound(res)
     }
     const list = rest.match(/^\/actions\/workflows\/([^/]+)\/runs$/)
     if (!list) return notFound(res)
@@ -121,7 +124,7 @@ export async function startGitHubEmulator({ token, login = 'github-actions[bot]'
       .filter(r => !status || r.status === status || r.conclusion === status)
       .sort((a, b) => b.created_at.localeCompare(a.created_at))
     const perPage = Math.min(Number(where.searchParams.get('per_page') ?? 30), 100)
-    return send(res, 200, { total_count: found.length, workflow_runs: found.slice(0, perPage) })
+    return send(res, 200, { total_count: found.length, workflow_runs: found.slice(0, perPage).map(present.run) })
   }
 
   function createIssue(repository, body, res, author) {
@@ -143,7 +146,7 @@ export async function startGitHubEmulator({ token, login = 'github-actions[bot]'
       html_url: `https://github.com/${repository}/issues/${issues.length + 1}`
     }
     issues.push(issue)
-    return send(res, 201, issue)
+    return send(res, 201, present.issue(issue))
   }
 
   function createComment(issue, body, res, author) {
@@ -162,7 +165,7 @@ export async function startGitHubEmulator({ token, login = 'github-actions[bot]'
     comments.push(comment)
     issue.comments += 1
     issue.updated_at = at
-    return send(res, 201, comment)
+    return send(res, 201, present.comment(comment))
   }
 
   function updateIssue(issue, body, res) {
@@ -173,7 +176,7 @@ export async function startGitHubEmulator({ token, login = 'github-actions[bot]'
       issue.closed_at = body.state === 'closed' ? at : null
     }
     issue.updated_at = at
-    return send(res, 200, issue)
+    return send(res, 200, present.issue(issue))
   }
 
   function createLabel(repository, body, res) {
@@ -183,7 +186,7 @@ export async function startGitHubEmulator({ token, login = 'github-actions[bot]'
     }
     const label = { repository, name: body.name, color: body.color ?? 'ededed', description: body.description ?? null }
     labels.push(label)
-    return send(res, 201, label)
+    return send(res, 201, present.label(repository, label))
   }
 
   /** GitHub pages with per_page/page and a Link header; @octokit's paginate follows it. */
@@ -205,6 +208,93 @@ export async function startGitHubEmulator({ token, login = 'github-actions[bot]'
   }
 
   url = await listen(server, '127.0.0.1', 0, 'http')
+
+  /** Each stored item as GitHub sends it: the state the tests read, with the fields GitHub adds around it. */
+  const present = {
+    issue(issue) {
+      const { repository, number } = issue
+      const api = `${url}/repos/${repository}`
+      return {
+        id: 100_000 + number,
+        node_id: nodeId('I', number),
+        url: `${api}/issues/${number}`,
+        repository_url: api,
+        labels_url: `${api}/issues/${number}/labels{/name}`,
+        comments_url: `${api}/issues/${number}/comments`,
+        events_url: `${api}/issues/${number}/events`,
+        html_url: issue.html_url,
+        number,
+        state: issue.state,
+        state_reason: issue.state_reason,
+        title: issue.title,
+        body: issue.body,
+        user: simpleUser(url, issue.user.login),
+        labels: issue.labels.map(l => present.label(repository, l)),
+        assignee: null,
+        assignees: [],
+        milestone: null,
+        locked: false,
+        comments: issue.comments,
+        created_at: issue.created_at,
+        updated_at: issue.updated_at,
+        closed_at: issue.closed_at,
+        author_association: 'NONE'
+      }
+    },
+    comment(comment) {
+      const api = `${url}/repos/${comment.repository}`
+      return {
+        id: comment.id,
+        node_id: nodeId('IC', comment.id),
+        url: `${api}/issues/comments/${comment.id}`,
+        html_url: comment.html_url,
+        issue_url: `${api}/issues/${comment.issue_number}`,
+        body: comment.body,
+        user: simpleUser(url, comment.user.login),
+        created_at: comment.created_at,
+        updated_at: comment.updated_at,
+        author_association: 'NONE'
+      }
+    },
+    label(repository, label) {
+      const stored = labels.find(l => l.repository === repository && l.name === label.name)
+      return {
+        id: 200_000 + (stored ? labels.indexOf(stored) : labels.length),
+        node_id: nodeId('LA', label.name.length),
+        url: `${url}/repos/${repository}/labels/${encodeURIComponent(label.name)}`,
+        name: label.name,
+        description: stored?.description ?? null,
+        color: stored?.color ?? 'ededed',
+        default: false
+      }
+    },
+    run(run) {
+      const { repository: fullName, ...fields } = run
+      const api = `${url}/repos/${fullName}`
+      const repository = minimalRepository(url, fullName)
+      return {
+        node_id: nodeId('WFR', run.id),
+        head_branch: 'main',
+        head_sha: '0'.repeat(40),
+        path: '.github/workflows/refresh.yml',
+        run_number: run.id,
+        display_title: 'Refresh the Pipecat Cloud pull secret',
+        url: `${api}/actions/runs/${run.id}`,
+        jobs_url: `${api}/actions/runs/${run.id}/jobs`,
+        logs_url: `${api}/actions/runs/${run.id}/logs`,
+        check_suite_url: `${api}/check-suites/${run.id}`,
+        cancel_url: `${api}/actions/runs/${run.id}/cancel`,
+        rerun_url: `${api}/actions/runs/${run.id}/rerun`,
+        artifacts_url: `${api}/actions/runs/${run.id}/artifacts`,
+        workflow_url: `${api}/actions/workflows/${run.workflow_id}`,
+        pull_requests: [],
+        head_commit: null,
+        repository,
+        head_repository: repository,
+        ...fields
+      }
+    }
+  }
 
   return {
     url,
@@ -247,12 +337,127 @@ function carriesToken(header, token) {
 }
 
 function send(res, status, data, headers = {}) {
+  recordAnswer(res, status, data)
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers })
   res.end(JSON.stringify(data))
 }
 
 function user(login) {
   return { login, type: login.endsWith('[bot]') ? 'Bot' : 'User' }
+}
+
+/** GitHub's global node ids are opaque base64; these only need to look the part. */
+function nodeId(kind, n) {
+  return Buffer.from(`${kind}_${n}`).toString('base64')
+}
+
+/** A user as GitHub embeds one in an issue, a comment or a repository (simple-user). */
+function simpleUser(api, login) {
+  const at = `${api}/users/${encodeURIComponent(login)}`
+  return {
+    login,
+    id: login.length,
+    node_id: nodeId('U', login.length),
+    avatar_url: `https://avatars.githubusercontent.com/u/${login.length}`,
+    gravatar_id: '',
+    url: at,
+    html_url: `https://github.com/${encodeURIComponent(login)}`,
+    followers_url: `${at}/followers`,
+    following_url: `${at}/following{/other_user}`,
+    gists_url: `${at}/gists{/gist_id}`,
+    starred_url: `${at}/starred{/owner}{/repo}`,
+    subscriptions_url: `${at}/subscriptions`,
+    organizations_url: `${at}/orgs`,
+    repos_url: `${at}/repos`,
+    events_url: `${at}/events{/privacy}`,
+    received_events_url: `${at}/received_events`,
+    type: user(login).type,
+    site_admin: false
+  }
+}
+
+/** What `GET /user` answers a personal token's owner with, as another user would see the account (public-user). */
+function publicUser(login) {
+  return {
+    ...simpleUser('https://api.github.com', login),
+    name: null,
+    company: null,
+    blog: null,
+    location: null,
+    email: null,
+    hireable: null,
+    bio: null,
+    public_repos: 0,
+    public_gists: 0,
+    followers: 0,
+    following: 0,
+    created_at: '2020-01-01T00:00:00Z',
+    updated_at: '2020-01-01T00:00:00Z'
+  }
+}
+
+/** A repository as a workflow run embeds it (minimal-repository). */
+function minimalRepository(api, fullName) {
+  const [owner, name] = fullName.split('/')
+  const at = `${api}/repos/${fullName}`
+  const links = Object.fromEntries(
+    [
+      'contributors',
+      'deployments',
+      'downloads',
+      'events',
+      'forks',
+      'hooks',
+      'languages',
+      'merges',
+      'stargazers',
+      'subscribers',
+      'subscription',
+      'tags',
+      'teams'
+    ].map(part => [`${part}_url`, `${at}/${part}`])
+  )
+  const templates = Object.fromEntries(
+    [
+      ['archive', '{archive_format}{/ref}'],
+      ['assignees', 'assignees{/user}'],
+      ['blobs', 'git/blobs{/sha}'],
+      ['branches', 'branches{/branch}'],
+      ['collaborators', 'collaborators{/collaborator}'],
+      ['comments', 'comments{/number}'],
+      ['commits', 'commits{/sha}'],
+      ['compare', 'compare/{base}...{head}'],
+      ['contents', 'contents/{+path}'],
+      ['git_commits', 'git/commits{/sha}'],
+      ['git_refs', 'git/refs{/sha}'],
+      ['git_tags', 'git/tags{/sha}'],
+      ['issue_comment', 'issues/comments{/number}'],
+      ['issue_events', 'issues/events{/number}'],
+      ['issues', 'issues{/number}'],
+      ['keys', 'keys{/key_id}'],
+      ['labels', 'labels{/name}'],
+      ['milestones', 'milestones{/number}'],
+      ['notifications', 'notifications{?since,all,participating}'],
+      ['pulls', 'pulls{/number}'],
+      ['releases', 'releases{/id}'],
+      ['statuses', 'statuses/{sha}'],
+      ['trees', 'git/trees{/sha}']
+    ].map(([part, path]) => [`${part}_url`, `${at}/${path}`])
+  )
+  return {
+    id: fullName.length,
+    node_id: nodeId('R', fullName.length),
+    name,
+    full_name: fullName,
+    owner: simpleUser(api, owner),
+    private: true,
+    html_url: `https://github.com/${fullName}`,
+    description: null,
+    fork: false,
+    url: at,
+    ...links,
+    ...templates
+  }
 }
 
 function forbidden(res) {

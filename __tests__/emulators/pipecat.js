@@ -7,6 +7,7 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { STATUS_CODES, createServer } from 'node:http'
 import { createServer as createTlsServer } from 'node:https'
+import { offContract, recordAnswer, recordRequest, recordService } from './exchanges.js'
 import { closeServer, listen, parseJson, readBody, recordConnections } from './http-server.js'
 import { performance } from 'node:perf_hooks'
 
@@ -66,7 +67,7 @@ const DEFAULT_PROVISIONING_ERROR = 'Failed to provision secret set. Please try a
  *   serve https with this key and certificate (PEM), as the real API does; default: plain http
  */
 
-/** @typedef {{status: number, body: unknown}} Answer */
+/** @typedef {{status: number, body: unknown, offContract?: string}} Answer  offContract: why this answer is off the contract on purpose */
 
 /**
  * An agent to seed, in the few fields tests care about; the rest of ServiceDetailsResponse is filled in.
@@ -114,6 +115,9 @@ export async function startPipecatEmulator(options = {}) {
   const agents = new Map()
   let inFlight = 0
   let peakInFlight = 0
+  const contract = recordService('pipecat')
+  /** Agents seeded with `details`: the odd shapes a test asked for, which no contract check holds against the emulator. */
+  const oddAgents = new Set()
 
   /** @param {SecretSet} set */
   function observe(set) {
@@ -226,11 +230,14 @@ export async function startPipecatEmulator(options = {}) {
     if (pathname === '/v1/agents') {
       const region = search.get('region')
       const withDeployment = search.get('includeActiveDeployment') === 'true'
-      const services = [...agents.values()].filter(agent => region === null || agent.region === region).map(agent => listItem(agent, withDeployment))
-      return { status: 200, body: { services } }
+      const listed = [...agents.values()].filter(agent => region === null || agent.region === region)
+      const services = listed.map(agent => listItem(agent, withDeployment))
+      return { status: 200, body: { services }, ...(listed.some(agent => oddAgents.has(agent.name)) && { offContract: ODD_AGENT }) }
     }
-    const agent = agents.get(safeDecode(pathname.slice('/v1/agents/'.length)))
-    return agent ? { status: 200, body: agent } : { status: 404, body: { error: 'Not found', code: 'NOT_FOUND' } }
+    const name = safeDecode(pathname.slice('/v1/agents/'.length))
+    const agent = agents.get(name)
+    if (!agent) return { status: 404, body: { error: 'Not found', code: 'NOT_FOUND' } }
+    return { status: 200, body: agent, ...(oddAgents.has(name) && { offContract: ODD_AGENT }) }
   }
 
   /**
@@ -246,6 +253,7 @@ export async function startPipecatEmulator(options = {}) {
     const path = req.url ?? '/'
     const { pathname, searchParams } = new URL(path, 'http://emulator')
     requests.push({ method, path, headers: req.headers, body: raw === '' ? undefined : (parseJson(raw) ?? raw) })
+    recordRequest(contract, res, { method, path, contentType: req.headers['content-type'], rawBody: raw })
 
     const index = faults.findIndex(
       f =>
@@ -254,6 +262,9 @@ export async function startPipecatEmulator(options = {}) {
     )
     const fault = index === -1 ? undefined : faults.splice(index, 1)[0]
     if (fault?.delayMs) await sleep(fault.delayMs)
+    // A queued fault's answer is off the contract on purpose (a status the API may not document, a body a
+    // proxy would send, half an answer): the request that met it is still held to the contract, the answer not.
+    if (fault?.status !== undefined || fault?.reset) offContract(res, 'a fault the test queued')
     if (fault?.reset) return resetMidResponse(res, fault.status ?? 200)
     const failing = fault?.status !== undefined && (fault.status < 200 || fault.status > 299)
     if (fault && failing) return sendFault(res, fault, pathname)
@@ -263,6 +274,7 @@ export async function startPipecatEmulator(options = {}) {
         ? route(method, pathname, raw, searchParams)
         : { status: 401, body: { error: 'Unauthorized', code: 'UNAUTHORIZED' } }
     if (fault?.status !== undefined) return sendFault(res, fault, pathname)
+    if (answer.offContract) offContract(res, answer.offContract)
     sendJson(res, answer, fault?.headers)
   }
 
@@ -327,6 +339,8 @@ export async function startPipecatEmulator(options = {}) {
     seedAgent(agent) {
       const details = agentDetails(agent, defaultRegion)
       agents.set(agent.name, details)
+      if (agent.details) oddAgents.add(agent.name)
+      else oddAgents.delete(agent.name)
       return details
     },
     /** Most requests the emulator was answering at one time. */
@@ -413,6 +427,7 @@ function parseSetRequest(raw) {
   return { type: 'imagePullSecret', host, secretValue, region }
 }
 
+const ODD_AGENT = 'an agent the test seeded with odd details'
 const ORGANIZATION_ID = randomUUID()
 const SEEDED_AT = '2026-01-05T10:00:00.000Z'
 
@@ -582,6 +597,7 @@ function sendFault(res, fault, pathname) {
  * @param {Record<string, string>} [headers]
  */
 function sendJson(res, answer, headers = {}) {
+  recordAnswer(res, answer.status, answer.body)
   res.writeHead(answer.status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(answer.body))
 }
 

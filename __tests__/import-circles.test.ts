@@ -1,0 +1,51 @@
+import { afterEach, describe, expect, it } from '@jest/globals'
+import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises'
+import { execFileSync } from 'node:child_process'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { findCircles } from '../scripts/import-circles.js'
+
+async function project(files: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'import-circles-'))
+  for (const [name, text] of Object.entries(files)) {
+    await mkdir(join(dir, name, '..'), { recursive: true })
+    await writeFile(join(dir, name), text)
+  }
+  return dir
+}
+
+describe('the import-circle check', () => {
+  let dir: string
+  afterEach(() => rm(dir, { recursive: true, force: true }))
+
+  it('names each circle, type-only and dynamic imports included, through folders', async () => {
+    dir = await project({
+      'a.ts': "import { b } from './b.js'\nexport const a = b",
+      'b.ts': "import type { C } from './deep/c.js'\nexport const b = 1 as unknown as C",
+      'deep/c.ts': "export type C = number\nexport const load = () => import('../a.js')",
+      'alone.ts': "import { a } from './a.js'\nexport const x = a",
+      'self.ts': "import './self.js'"
+    })
+    expect(findCircles(dir)).toEqual([
+      ['a.ts', 'b.ts', 'deep/c.ts', 'a.ts'],
+      ['self.ts', 'self.ts']
+    ])
+  })
+
+  it('finds none where imports point one way', async () => {
+    dir = await project({
+      'a.ts': "import { b } from './b.js'\nimport { c } from './c.js'\nexport const a = b + c",
+      'b.ts': "import { c } from './c.js'\nimport { readFileSync } from 'node:fs'\nexport const b = c + readFileSync.length",
+      'c.ts': 'export const c = 1',
+      'types.d.ts': "import './a.js'"
+    })
+    expect(findCircles(dir)).toEqual([])
+  })
+
+  it('fails the command with the circle named, and passes on src/', async () => {
+    dir = await project({ 'a.ts': "import './b.js'", 'b.ts': "import './a.js'" })
+    const run = () => execFileSync(process.execPath, ['scripts/import-circles.js', dir], { stdio: 'pipe', encoding: 'utf8' })
+    expect(run).toThrow(/import circle in .*: a\.ts -> b\.ts -> a\.ts/)
+    expect(execFileSync(process.execPath, ['scripts/import-circles.js'], { encoding: 'utf8' })).toBe('no import circles in src/\n')
+  })
+})

@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+// Imports in src/ point one way: a circle means two modules cannot be read, tested or moved apart.
+// Every import counts, `import type` and `import()` included, since each is a dependency of the design.
+// Usage: node scripts/import-circles.js [dir]   (default src; npm test runs it)
+import { readdirSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import ts from 'typescript'
+
+/** The module files under dir and, for each, the files under dir it imports (relative specifiers only). */
+export function importGraph(dir) {
+  const files = readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter(entry => entry.isFile() && /\.(ts|js|mjs)$/.test(entry.name) && !entry.name.endsWith('.d.ts'))
+    .map(entry => path.join(entry.parentPath, entry.name))
+    .sort()
+  const known = new Set(files)
+  const graph = new Map()
+  for (const file of files) {
+    const { importedFiles } = ts.preProcessFile(readFileSync(file, 'utf8'), true, true)
+    const targets = importedFiles
+      .map(({ fileName }) => fileName)
+      .filter(specifier => specifier.startsWith('.'))
+      .map(specifier => resolveModule(path.resolve(path.dirname(file), specifier), known))
+      .filter(target => target !== undefined)
+    graph.set(file, [...new Set(targets)])
+  }
+  return graph
+}
+
+/** `./x.js` names x.ts in a NodeNext project. */
+function resolveModule(target, known) {
+  const candidates = [target, target.replace(/\.js$/, '.ts'), `${target}.ts`, path.join(target, 'index.ts')]
+  return candidates.find(candidate => known.has(candidate))
+}
+
+/**
+ * Every circle, each as the files along it with the first repeated at the end (a -> b -> a), paths
+ * relative to dir. One circle per strongly connected group of modules (Tarjan's algorithm), which is
+ * enough to name what to untangle.
+ */
+export function findCircles(dir) {
+  const graph = importGraph(dir)
+  const index = new Map()
+  const low = new Map()
+  const stack = []
+  const onStack = new Set()
+  const groups = []
+  let next = 0
+  const visit = file => {
+    index.set(file, next)
+    low.set(file, next++)
+    stack.push(file)
+    onStack.add(file)
+    for (const target of graph.get(file)) {
+      if (!index.has(target)) {
+        visit(target)
+        low.set(file, Math.min(low.get(file), low.get(target)))
+      } else if (onStack.has(target)) {
+        low.set(file, Math.min(low.get(file), index.get(target)))
+      }
+    }
+    if (low.get(file) === index.get(file)) {
+      const group = []
+      let member
+      do {
+        member = stack.pop()
+        onStack.delete(member)
+        group.push(member)
+      } while (member !== file)
+      if (group.length > 1 || graph.get(file).includes(file)) groups.push(new Set(group))
+    }
+  }
+  for (const file of graph.keys()) if (!index.has(file)) visit(file)
+  return groups.map(group => circleWithin(graph, group).map(file => path.relative(dir, file)))
+}
+
+/** The shortest way from a group's first file back to itself, through the group only. */
+function circleWithin(graph, group) {
+  const start = [...group].sort()[0]
+  const cameFrom = new Map([[start, undefined]])
+  const queue = [start]
+  while (queue.length > 0) {
+    const file = queue.shift()
+    for (const target of graph.get(file).filter(t => group.has(t))) {
+      if (target === start) {
+        const way = [file]
+        while (cameFrom.get(way[0]) !== undefined) way.unshift(cameFrom.get(way[0]))
+        return [...way, start]
+      }
+      if (!cameFrom.has(target)) {
+        cameFrom.set(target, file)
+        queue.push(target)
+      }
+    }
+  }
+  return [start, start]
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const dir = path.resolve(process.argv[2] ?? 'src')
+  const circles = findCircles(dir)
+  for (const circle of circles) console.error(`import circle in ${path.relative(process.cwd(), dir) || '.'}/: ${circle.join(' -> ')}`)
+  if (circles.length > 0) {
+    console.error('Move what both sides need into a module that imports neither, so imports point one way.')
+    process.exit(1)
+  }
+  console.log(`no import circles in ${path.relative(process.cwd(), dir) || '.'}/`)
+}
