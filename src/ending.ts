@@ -5,6 +5,7 @@
  * loop that empties while the run still waits (Node would end it with exit code 13 and no word), and the
  * run's time limit. A watchdog ends the process if even that ending hangs.
  */
+import { unexpectedErrorMessage } from './errors.js'
 
 /** The process as this module uses it, so the tests can hand it a stand-in. */
 export interface GuardedProcess {
@@ -67,11 +68,7 @@ export function guardRun(options: GuardOptions): Guard {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     listen(signal, () => end(`The run was cancelled (${signal}) while ${options.doing()}: rerun the workflow so the refresh completes.`, true))
   }
-  const unexpected = (error: unknown) => {
-    const name = (error as Error)?.name ?? 'unknown'
-    const message = String((error as Error)?.message ?? error).split('\n')[0]
-    end(`Unexpected error (${name}: ${message}) while ${options.doing()}; rerun, and report it with this log if it persists.`)
-  }
+  const unexpected = (error: unknown) => end(unexpectedErrorMessage(error, options.doing()))
   listen('unhandledRejection', unexpected)
   listen('uncaughtException', unexpected)
   listen('beforeExit', () => {

@@ -17,9 +17,9 @@ export function failedCommand(message: string): string {
   return `::error::${data}${EOL}`
 }
 
-/** The one line for a failure nobody foresaw: what it was, and what to do. */
-export function unexpectedErrorMessage(error: unknown): string {
+/** The one line for a failure nobody foresaw: what it was, what the run was doing, and what to do. */
+export function unexpectedErrorMessage(error: unknown, doing?: string): string {
   const name = (error as Error)?.name ?? 'unknown'
   const message = String((error as Error)?.message ?? error).split('\n')[0]
-  return `Unexpected error (${name}: ${message}); rerun, and report it with this log if it persists.`
+  return `Unexpected error (${name}: ${message})${doing ? ` while ${doing}` : ''}; rerun, and report it with this log if it persists.`
 }

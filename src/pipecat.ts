@@ -262,15 +262,11 @@ export async function waitForAllReady(
   const now = options.now ?? Date.now
   const started = now()
   const deadline = started + options.timeoutMs
-  const settled = new Map<string, SecretSetState | ActionError>()
+  const outcomes = new Map<string, SecretSetState | ActionError>()
   // Said as soon as each set settles, so a run ended while others still wait reports what it knew.
-  const outcomes = {
-    has: (name: string) => settled.has(name),
-    get: (name: string) => settled.get(name),
-    set(name: string, outcome: SecretSetState | ActionError) {
-      settled.set(name, outcome)
-      options.onSettled?.(name, outcome)
-    }
+  const settle = (name: string, outcome: SecretSetState | ActionError) => {
+    outcomes.set(name, outcome)
+    options.onSettled?.(name, outcome)
   }
   const last = new Map<string, SecretSetState | undefined>()
   for (;;) {
@@ -289,13 +285,13 @@ export async function waitForAllReady(
         set = pickSecretSet(list, name)
       } catch (error) {
         if (!(error instanceof ActionError)) throw error
-        outcomes.set(name, error)
+        settle(name, error)
         continue
       }
       last.set(name, set)
       const failed = verdict(name, set, asked.get(name))
-      if (failed) outcomes.set(name, failed)
-      else if (set?.status === 'ready') outcomes.set(name, set)
+      if (failed) settle(name, failed)
+      else if (set?.status === 'ready') settle(name, set)
     }
     const pending = secretNames.filter(name => !outcomes.has(name))
     if (pending.length === 0) return secretNames.map(name => outcomes.get(name)!)
@@ -303,7 +299,7 @@ export async function waitForAllReady(
     if (left <= 0) {
       for (const name of pending) {
         const seen = last.get(name) ? `still ${last.get(name)!.status}` : 'not listed'
-        outcomes.set(
+        settle(
           name,
           new ActionError(
             `Secret set ${name} is ${seen} after ${Math.round(options.timeoutMs / 1000)}s: Pipecat Cloud is provisioning slowly; raise wait-timeout or rerun (deploys that bind it are rejected until it is ready).`
