@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals'
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises'
 import { execFileSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import { findCircles } from '../scripts/import-circles.js'
 
 async function project(files: Record<string, string>): Promise<string> {
@@ -40,6 +40,12 @@ describe('the import-circle check', () => {
       'types.d.ts': "import './a.js'"
     })
     expect(findCircles(dir)).toEqual([])
+  })
+
+  it('finds the same circles given the folder relative to the working directory, as npm test gives src', async () => {
+    dir = await project({ 'a.ts': "import './b.js'", 'b.ts': "import './a.js'" })
+    expect(findCircles(relative(process.cwd(), dir))).toEqual([['a.ts', 'b.ts', 'a.ts']])
+    expect(execFileSync(process.execPath, ['scripts/import-circles.js'], { encoding: 'utf8' })).toBe('no import circles in src/\n')
   })
 
   it('fails the command with the circle named, and passes on src/', async () => {

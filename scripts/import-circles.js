@@ -9,6 +9,8 @@ import ts from 'typescript'
 
 /** The module files under dir and, for each, the files under dir it imports (relative specifiers only). */
 export function importGraph(dir) {
+  // Absolute, so the files listed and the imports resolved name each module the same way.
+  dir = path.resolve(dir)
   const files = readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter(entry => entry.isFile() && /\.(ts|js|mjs)$/.test(entry.name) && !entry.name.endsWith('.d.ts'))
     .map(entry => path.join(entry.parentPath, entry.name))
