@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { compareDist } from '../scripts/check-dist.js'
 import { changelogEntry } from '../scripts/changelog.js'
+import { parseVersion } from '../scripts/release-check.js'
 
 const script = path.resolve('scripts/release-check.js')
 const version: string = JSON.parse(readFileSync('package.json', 'utf8')).version
@@ -116,9 +117,15 @@ describe('npm run release:check', () => {
     ['latest', /'latest' is not a version X\.Y\.Z: e\.g\. npm run release:check -- 1\.2\.3/],
     ['', /no version given: name the release as X\.Y\.Z/]
   ])('rejects the tag %j with its cause and the fix', (given, cause) => {
-    const run = checkCopy(copyOfRepo(), given)
+    const parsed = parseVersion(given)
 
-    expectOneLineFailures(run, cause)
+    expect(parsed).toEqual({ problem: expect.stringMatching(cause) })
+  })
+
+  it('prints a rejected tag as its one problem line', () => {
+    const run = checkCopy(copyOfRepo(), 'v1')
+
+    expectOneLineFailures(run, /'v1' is a major version, not a release/)
   })
 
   it('reports every failing precondition at once', () => {

@@ -6,13 +6,15 @@
 // which would more than double dist/ for frames nobody here can fix.
 import { decode, encode } from '@jridgewell/sourcemap-codec'
 import { execFileSync } from 'node:child_process'
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { GENERATED, generatedText } from './action-inputs.js'
 import { nccBuild } from './ncc-build.js'
 
 const out = process.argv[2] ?? 'dist'
-writeFileSync(GENERATED, await generatedText())
+// Written only when it changed: the test command lints and type-checks src/ while this build runs.
+const generated = await generatedText()
+if (!existsSync(GENERATED) || readFileSync(GENERATED, 'utf8') !== generated) writeFileSync(GENERATED, generated)
 await nccBuild(resolve('src/index.ts'), out, { license: 'licenses.txt' })
 // The CLI bundles the same packages, so dist/licenses.txt covers it too. A process of its own: a second ncc
 // build in one process reads no package.json (its resolver caches them), which ncc-build.js refuses.
