@@ -98,6 +98,13 @@ describe('the template against the CloudFormation resource specification', () =>
       t => (t.Resources[scheduleName].Properties.FlexibleTimeWindow.Mode = 'SOMETIMES'),
       'Mode: "SOMETIMES" is not one of OFF, FLEXIBLE'
     ],
+    [
+      'a nested value of the wrong type',
+      t => (t.Resources.NoSuccessfulRefreshAlarm.Properties.Metrics[0].MetricStat.Period = '1h'),
+      'Metrics[0].MetricStat.Period: "1h" is not an integer'
+    ],
+    ['a parameter field misspelled', t => (t.Parameters.Image.AllowedPatern = '.*'), 'Parameters.Image.AllowedPatern: not a parameter field'],
+    ['an output without a value', t => delete t.Outputs.FunctionName.Value, 'Outputs.FunctionName: no Value'],
     ['a list where a map belongs', t => (t.Resources[functionName].Properties.Environment.Variables = ['A']), 'Variables: ["A"] is not a map'],
     [
       'an attribute the type lacks',

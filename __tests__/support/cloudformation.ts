@@ -8,7 +8,10 @@
  * only CloudFormation knows it. It also evaluates the intrinsic functions the templates here use, for a
  * test to read a policy or an environment as CloudFormation would build it.
  *
- * The specification is a 2.6 MB gzipped database; loading it takes a few seconds and ~150 MB.
+ * The specification is a 2.6 MB gzipped database; loading it takes a few seconds and ~150 MB. No
+ * validator on npm does this job well: AWS's cfn-lint is a Python tool, the npm package of that name
+ * (martysweet/cfn-lint) carries its own copy of the older specification format and a dozen old
+ * dependencies, and `@aws-cdk/cfnspec` is that older format, no longer updated.
  */
 import { loadAwsServiceSpecSync } from '@aws-cdk/aws-service-spec'
 
@@ -41,6 +44,12 @@ const TEMPLATE_KEYS = [
   'Outputs'
 ]
 const RESOURCE_KEYS = ['Type', 'Properties', 'DependsOn', 'Condition', 'Metadata', 'DeletionPolicy', 'UpdateReplacePolicy', 'CreationPolicy', 'UpdatePolicy']
+const OUTPUT_KEYS = ['Description', 'Value', 'Export', 'Condition']
+const PARAMETER_KEYS = ['Type', 'Default', 'Description', 'AllowedPattern', 'AllowedValues', 'ConstraintDescription', 'MinLength', 'MaxLength'].concat([
+  'MinValue',
+  'MaxValue',
+  'NoEcho'
+])
 const PARAMETER_TYPES = /^(String|Number|List<Number>|CommaDelimitedList|AWS::[\w:]+|List<AWS::[\w:]+>)$/
 const INTRINSICS = [
   'Ref',
@@ -83,9 +92,17 @@ export function validateTemplate(template: Template): string[] {
   for (const [name, parameter] of Object.entries(parameters)) {
     if (!isObject(parameter) || typeof parameter.Type !== 'string' || !PARAMETER_TYPES.test(parameter.Type)) {
       problems.push(`Parameters.${name}: no valid Type`)
-    } else if (typeof parameter.Default === 'string' && typeof parameter.AllowedPattern === 'string') {
+      continue
+    }
+    for (const key of Object.keys(parameter)) if (!PARAMETER_KEYS.includes(key)) problems.push(`Parameters.${name}.${key}: not a parameter field`)
+    if (typeof parameter.Default === 'string' && typeof parameter.AllowedPattern === 'string') {
       if (!new RegExp(parameter.AllowedPattern).test(parameter.Default)) problems.push(`Parameters.${name}: its Default does not match its AllowedPattern`)
     }
+  }
+
+  for (const [name, output] of Object.entries(isObject(template.Outputs) ? template.Outputs : {})) {
+    if (!isObject(output) || !('Value' in output)) problems.push(`Outputs.${name}: no Value`)
+    else for (const key of Object.keys(output)) if (!OUTPUT_KEYS.includes(key)) problems.push(`Outputs.${name}.${key}: not an output field`)
   }
 
   for (const [name, resource] of Object.entries(resources)) {
