@@ -3,7 +3,9 @@
 // no credential anywhere in it; and its function configured the way the Lambda handler reads it
 // (action.yml's inputs as environment variables, the key by its secret's ARN only).
 import { beforeAll, describe, expect, it } from '@jest/globals'
+import { execFile, spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { promisify } from 'node:util'
 import { parse } from 'yaml'
 import { evaluate, intrinsic, specification, validateTemplate, type Template } from './support/cloudformation.js'
 import { parseImageReference } from '../src/image.js'
@@ -121,6 +123,21 @@ describe('the template against the CloudFormation resource specification', () =>
     expect(validateTemplate(copy).join('\n')).toContain(problem)
   })
 })
+
+// AWS's own linter (Python, `pip install cfn-lint`), where it is installed: a second, independent reading.
+const cfnLint = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' })
+const cfnLintMissing = cfnLint.status === 0 ? undefined : 'cfn-lint is not installed (pip install cfn-lint)'
+if (cfnLintMissing) console.warn(`SKIPPING the cfn-lint cross-check of ${TEMPLATE_FILE}: ${cfnLintMissing}`)
+
+it(
+  cfnLintMissing ? `passes cfn-lint (skipped: ${cfnLintMissing})` : `passes ${cfnLint.stdout.trim()} without an error or a warning`,
+  async () => {
+    if (cfnLintMissing) return
+    const linted = await promisify(execFile)('cfn-lint', ['--format', 'parseable', TEMPLATE_FILE]).catch((error: { stdout?: string }) => error)
+    expect(linted.stdout).toBe('')
+  },
+  120_000
+)
 
 describe('the permissions', () => {
   it('lets the function get the ECR token, pull the one repository, read the one key and write its own log group, and nothing else', () => {
