@@ -21,7 +21,7 @@ type SpecDatabase = ReturnType<typeof loadAwsServiceSpecSync>
 type PropertyType = { type: string; reference?: unknown; element?: PropertyType; types?: PropertyType[]; allowedValues?: unknown[] }
 type Properties = Record<string, { required?: boolean; type: PropertyType }>
 
-export const PSEUDO_PARAMETERS = [
+const PSEUDO_PARAMETERS = [
   'AWS::AccountId',
   'AWS::NotificationARNs',
   'AWS::NoValue',
@@ -45,13 +45,21 @@ const TEMPLATE_KEYS = [
 ]
 const RESOURCE_KEYS = ['Type', 'Properties', 'DependsOn', 'Condition', 'Metadata', 'DeletionPolicy', 'UpdateReplacePolicy', 'CreationPolicy', 'UpdatePolicy']
 const OUTPUT_KEYS = ['Description', 'Value', 'Export', 'Condition']
-const PARAMETER_KEYS = ['Type', 'Default', 'Description', 'AllowedPattern', 'AllowedValues', 'ConstraintDescription', 'MinLength', 'MaxLength'].concat([
+const PARAMETER_KEYS = [
+  'Type',
+  'Default',
+  'Description',
+  'AllowedPattern',
+  'AllowedValues',
+  'ConstraintDescription',
+  'MinLength',
+  'MaxLength',
   'MinValue',
   'MaxValue',
   'NoEcho'
-])
+]
 const PARAMETER_TYPES = /^(String|Number|List<Number>|CommaDelimitedList|AWS::[\w:]+|List<AWS::[\w:]+>)$/
-const INTRINSICS = [
+const INTRINSICS = new Set([
   'Ref',
   'Condition',
   'Fn::Base64',
@@ -61,8 +69,18 @@ const INTRINSICS = [
   'Fn::GetAZs',
   'Fn::ImportValue',
   'Fn::Join',
-  'Fn::Select'
-].concat(['Fn::Split', 'Fn::Sub', 'Fn::Transform', 'Fn::If', 'Fn::Equals', 'Fn::And', 'Fn::Or', 'Fn::Not', 'Fn::Length', 'Fn::ToJsonString'])
+  'Fn::Select',
+  'Fn::Split',
+  'Fn::Sub',
+  'Fn::Transform',
+  'Fn::If',
+  'Fn::Equals',
+  'Fn::And',
+  'Fn::Or',
+  'Fn::Not',
+  'Fn::Length',
+  'Fn::ToJsonString'
+])
 
 let database: SpecDatabase | undefined
 export const specification = (): SpecDatabase => (database ??= loadAwsServiceSpecSync())
@@ -73,7 +91,7 @@ const isObject = (value: unknown): value is { [key: string]: Json } => typeof va
 export function intrinsic(value: unknown): string | undefined {
   if (!isObject(value)) return undefined
   const keys = Object.keys(value)
-  return keys.length === 1 && INTRINSICS.includes(keys[0]) ? keys[0] : undefined
+  return keys.length === 1 && INTRINSICS.has(keys[0]) ? keys[0] : undefined
 }
 
 function resourceType(type: string) {
