@@ -63,9 +63,10 @@ export async function handler(_event: unknown, context: LambdaContext = {}): Pro
     const need = Math.ceil(needMs / 1000)
     fail(
       host,
-      `The function's timeout leaves this invocation ${Math.floor(remainingMs / 1000)}s, less than the ${need}s a refresh may take (3 x request-timeout for the key, 60s + 6 x request-timeout + wait-timeout for the run, ${ENDING_MS / 1000}s for its report): raise the function's timeout to at least ${need}s (Lambda allows 900s), or lower request-timeout or wait-timeout.`
+      `The function's timeout leaves this invocation ${Math.floor(remainingMs / 1000)}s, less than the ${need}s a refresh may take (3 x REQUEST_TIMEOUT for the key, 60s + 6 x REQUEST_TIMEOUT + WAIT_TIMEOUT for the run, ${ENDING_MS / 1000}s for its report): raise the function's timeout to at least ${need}s (Lambda allows 900s), or lower REQUEST_TIMEOUT or WAIT_TIMEOUT.`
     )
   }
+  if (remainingMs !== undefined) log.debug(`The invocation has ${Math.floor(remainingMs / 1000)}s left; a refresh may take up to ${Math.ceil(needMs / 1000)}s.`)
   // The execution role's AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN are redacted from the first request on.
   inputs.environmentSecrets.forEach(log.protect)
   let apiToken: string

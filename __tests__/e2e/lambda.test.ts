@@ -180,7 +180,7 @@ test.each([
   [
     'a timeout too short for the run',
     {},
-    /^The function's timeout leaves this invocation 60s, less than the \d+s .*: raise the function's timeout to at least \d+s/
+    /^The function's timeout leaves this invocation 60s, less than the 470s a refresh may take .*: raise the function's timeout to at least 470s \(Lambda allows 900s\), or lower REQUEST_TIMEOUT or WAIT_TIMEOUT\.$/
   ]
 ])('%s fails the invocation before any request', async (_name, extra, message) => {
   configure(extra)
@@ -252,4 +252,13 @@ test('two invocations in one process: each has its own key, log, outputs and out
   expect(secretsManager.requests).toHaveLength(3)
   expect(puts().map(put => put.headers.authorization)).toEqual([`Bearer ${pipecat.token}`, `Bearer ${revoked}`, `Bearer ${pipecat.token}`])
   for (const invocation of [first, second, third]) expectNoLeak(invocation, [pipecat.token, revoked])
+})
+
+test("the function's DEBUG log level adds DEBUG lines, and still no credential", async () => {
+  configure({ AWS_LAMBDA_LOG_LEVEL: 'DEBUG' })
+  const invocation = await invoke()
+
+  expect(invocation.error).toBeUndefined()
+  expect(invocation.lines.filter(line => line.level === 'DEBUG').length).toBeGreaterThan(0)
+  expectNoLeak(invocation)
 })
