@@ -1,5 +1,6 @@
 // npm run bundle [-- OUTDIR]: src/ into dist/ (or OUTDIR), as the runner executes it (see ncc-build.js), and
-// the command-line tool into dist/cli/ (its own chunks: ncc builds one entry at a time). The CLI's flags
+// the command-line tool into dist/cli/ and the Lambda handler into dist/lambda/ (their own chunks: ncc builds
+// one entry at a time). The CLI's flags
 // and --help come from action.yml, written into src/generated/ first (scripts/action-inputs.js).
 // Every file gets a source map, so a stack trace points at src/ once the action turns them on (it does
 // in debug runs). The maps keep only positions in src/: no sources, no names, nothing of node_modules,
@@ -19,11 +20,15 @@ await nccBuild(resolve('src/index.ts'), out, { license: 'licenses.txt' })
 // The CLI bundles the same packages, so dist/licenses.txt covers it too. A process of its own: a second ncc
 // build in one process reads no package.json (its resolver caches them), which ncc-build.js refuses.
 execFileSync(process.execPath, [resolve('scripts/ncc-build.js'), resolve('src/cli.ts'), join(out, 'cli')], { stdio: 'inherit' })
+// The Lambda handler likewise, with its own licenses.txt: it alone bundles the Secrets Manager client, and
+// its deployment zip (npm run lambda:zip) is dist/lambda/ alone.
+execFileSync(process.execPath, [resolve('scripts/ncc-build.js'), resolve('src/lambda.ts'), join(out, 'lambda'), 'licenses.txt'], { stdio: 'inherit' })
 // ncc names sources relative to the folder it thinks it writes to, one level below the repository, so a
 // map in dist/cli/ needs one more step up to reach src/.
 for (const [dir, up] of [
   [out, ''],
-  [join(out, 'cli'), '../']
+  [join(out, 'cli'), '../'],
+  [join(out, 'lambda'), '../']
 ]) {
   for (const name of readdirSync(dir).filter(name => name.endsWith('.js.map'))) {
     const path = join(dir, name)

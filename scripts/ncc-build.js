@@ -1,5 +1,5 @@
 // The build both `npm run bundle` and the benchmark's SDK floor use: ncc, with packages read as ES modules,
-// and every chunk minified. `node scripts/ncc-build.js ENTRY OUTDIR` runs it alone.
+// and every chunk minified. `node scripts/ncc-build.js ENTRY OUTDIR [LICENSE-FILE]` runs it alone.
 // ncc splits every dynamic import into a chunk, so a run loads only what it needs, but it minifies only
 // the entry file; the chunks are minified here, since their size is parse time on every run.
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -52,4 +52,6 @@ export async function nccBuild(entry, out, { license } = {}) {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await nccBuild(resolve(process.argv[2]), process.argv[3])
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await nccBuild(resolve(process.argv[2]), process.argv[3], { license: process.argv[4] })
+}

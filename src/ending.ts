@@ -84,7 +84,8 @@ export function guardRun(options: GuardOptions): Guard {
   setTimer(() => end(limitMessage(seconds, options.doing())), options.limitMs + LIMIT_GRACE_MS).unref?.()
   setTimer(
     () => {
-      if (released && !ending) return
+      // A released run has reported; in a process that outlives it (a Lambda function's), a later run is not its to end.
+      if (released) return
       options.lastWord(
         `The run did not end within its time limit (${seconds}s: 60s + 6 x request-timeout + wait-timeout) and could not finish its report while ${options.doing()}: rerun; if it persists, report it with this log.`
       )

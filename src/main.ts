@@ -6,7 +6,7 @@ import { whenWithRelative } from './expiry.js'
 import { failureLines, mirrorSingleTarget, setOutputs, writeSummary, type Report } from './summary.js'
 import { reportStaleness, sendHeartbeat, startRunHistory } from './run-report.js'
 import { untrusted } from './untrusted.js'
-import { guardRun } from './ending.js'
+import { guardRun, type GuardedProcess } from './ending.js'
 import { actionsHost, useHost, type Host } from './host.js'
 
 // Heavy modules (the AWS SDK, the TOML parser, the GitHub client) are imported where a run needs
@@ -200,8 +200,16 @@ function failureMessage(error: unknown): string {
   return error instanceof ActionError ? error.message : unexpectedErrorMessage(error)
 }
 
+export interface RunOptions {
+  /**
+   * What the run's guard listens on and ends: the process, unless the entry runs in a process that must
+   * outlive the run (a Lambda function's, reused across invocations), which hands a stand-in.
+   */
+  process?: GuardedProcess
+}
+
 /** A run, written to `host`: GitHub Actions by default; the command line passes its own (cli.ts). */
-export async function run(inputs: Inputs, host: Host = actionsHost): Promise<void> {
+export async function run(inputs: Inputs, host: Host = actionsHost, options: RunOptions = {}): Promise<void> {
   useHost(host)
   // Masked before anything is logged: from here on the runner hides them wherever they appear.
   log.protect(inputs.apiToken)
@@ -264,7 +272,8 @@ export async function run(inputs: Inputs, host: Host = actionsHost): Promise<voi
     onLimit: () => stop.abort(new Error('the run reached its time limit')),
     lastWord: message => {
       if (!errorLine) log.fail(message)
-    }
+    },
+    process: options.process
   })
 
   // One client for the whole run, so each host's connection is reused, and one limit for all it does.

@@ -1,0 +1,84 @@
+// The Lambda handler: the action's refresh, run by EventBridge Scheduler in the registry's own AWS account
+// (docs/outside-github.md). Inputs come from the function's environment (lambda-env.ts), the Pipecat Cloud
+// key from Secrets Manager; the outputs are the invocation's result, and a failed refresh fails the
+// invocation with its one line, so Lambda's errorMessage and the Errors metric show it. Like index.ts, it
+// checks the configuration before anything heavier is loaded. The process serves invocation after
+// invocation: nothing here may end it, and every invocation starts from its own host.
+import { LIMIT_GRACE_MS } from './ending.js'
+import { ActionError, unexpectedErrorMessage } from './errors.js'
+import { PING_LIMIT_MS } from './heartbeat.js'
+import { useHost } from './host.js'
+import { readInputs, type Inputs } from './inputs.js'
+import { invocationProcess, lambdaHost, type LambdaHost } from './lambda-host.js'
+import { readFunctionConfig } from './lambda-env.js'
+import * as log from './log.js'
+import { forLog } from './untrusted.js'
+
+/** The parts of Lambda's context object used here. */
+export interface LambdaContext {
+  awsRequestId?: string
+  getRemainingTimeInMillis?(): number
+}
+
+/** What a failed invocation throws: its message is the one line, already redacted. */
+export class RefreshFailed extends Error {
+  override name = 'RefreshFailed'
+}
+
+// After the run's own limit: the guard's grace, the heartbeat's ping, and a margin for the answer itself.
+const ENDING_MS = LIMIT_GRACE_MS + PING_LIMIT_MS + 5_000
+
+/** The most an invocation may take: the key's read (three request timeouts), the run's limit, and its ending. */
+export function invocationLimitMs(inputs: Pick<Inputs, 'requestTimeoutMs' | 'waitTimeoutMs' | 'waitForReady' | 'dryRun'>, runLimitMs: number): number {
+  return 3 * inputs.requestTimeoutMs + runLimitMs + ENDING_MS
+}
+
+function fail(host: LambdaHost, message: string): never {
+  const line = forLog(message)
+  host.fail(line)
+  throw new RefreshFailed(line)
+}
+
+export async function handler(_event: unknown, context: LambdaContext = {}): Promise<Record<string, string>> {
+  const config = readFunctionConfig(process.env)
+  let inputs: Inputs | undefined
+  let problem = 'problem' in config ? config.problem : undefined
+  if (!('problem' in config)) {
+    try {
+      inputs = readInputs(config.env)
+    } catch (error) {
+      problem = error instanceof ActionError ? error.message : unexpectedErrorMessage(error)
+    }
+  }
+  const host = lambdaHost({ debug: inputs?.debug ?? false, requestId: context.awsRequestId })
+  // Every invocation writes to its own host, even one that fails before its run starts.
+  useHost(host)
+  if (!inputs || 'problem' in config) return fail(host, problem as string)
+  if (inputs.debug) process.setSourceMapsEnabled(true)
+
+  const [{ run, runTimeLimitMs }, { readApiKey }] = await Promise.all([import('./main.js'), import('./secrets-manager.js')])
+  const needMs = invocationLimitMs(inputs, runTimeLimitMs(inputs))
+  const remainingMs = context.getRemainingTimeInMillis?.()
+  if (remainingMs !== undefined && remainingMs < needMs) {
+    const need = Math.ceil(needMs / 1000)
+    fail(
+      host,
+      `The function's timeout leaves this invocation ${Math.floor(remainingMs / 1000)}s, less than the ${need}s a refresh may take (3 x REQUEST_TIMEOUT for the key, 60s + 6 x REQUEST_TIMEOUT + WAIT_TIMEOUT for the run, ${ENDING_MS / 1000}s for its report): raise the function's timeout to at least ${need}s (Lambda allows 900s), or lower REQUEST_TIMEOUT or WAIT_TIMEOUT.`
+    )
+  }
+  if (remainingMs !== undefined) log.debug(`The invocation has ${Math.floor(remainingMs / 1000)}s left; a refresh may take up to ${Math.ceil(needMs / 1000)}s.`)
+  // The execution role's AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN are redacted from the first request on.
+  inputs.environmentSecrets.forEach(log.protect)
+  let apiToken: string
+  try {
+    apiToken = await readApiKey(config.secretArn, { region: config.secretRegion, requestTimeoutMs: inputs.requestTimeoutMs })
+  } catch (error) {
+    return fail(host, error instanceof ActionError ? error.message : unexpectedErrorMessage(error, 'reading the Pipecat Cloud key from Secrets Manager'))
+  }
+  log.info(`Read the Pipecat Cloud key from ${config.secretArn}.`)
+
+  const guarded = invocationProcess()
+  await Promise.race([run({ ...inputs, apiToken }, host, { process: guarded }), guarded.ended])
+  if (host.failures.length > 0) throw new RefreshFailed(host.failures.join(' | '))
+  return host.outputs ?? {}
+}
