@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http'
 import { closeServer, listen, readBody, recordConnections, type ConnectionRecord } from './emulators/http-server.js'
-import { createHttpClient, preconnect } from '../src/http.js'
+import { createHttpClient, dropEarlyConnections, preconnect } from '../src/http.js'
 
 // Every new connection to a distant host costs round trips before the first byte of a request, so the
 // client keeps one per host and can open it ahead of need.
@@ -52,6 +52,25 @@ test('a request still gets through when the early connection was closed before i
   await new Promise(resolve => setTimeout(resolve, 50))
   const http = createHttpClient({ timeoutMs: 5000 })
   const answer = await http.send({ method: 'GET', url: `${url}/v1/secrets` }, { service: 'Pipecat Cloud' })
+  expect(answer).toMatchObject({ status: 200, attempts: 1 })
+  expect(methods()).toEqual([[], ['GET']])
+})
+
+test('an early connection no request took is closed when the run ends, and the next run opens its own', async () => {
+  const closed: boolean[] = []
+  server.on('connection', socket => {
+    const at = closed.push(false) - 1
+    socket.on('close', () => (closed[at] = true))
+  })
+  preconnect(url)
+  await until(() => connections.length === 1)
+
+  dropEarlyConnections()
+  await until(() => closed[0] === true)
+  const http = createHttpClient({ timeoutMs: 5000 })
+  const answer = await http.send({ method: 'GET', url: `${url}/v1/secrets` }, { service: 'Pipecat Cloud' })
+
+  expect(closed[0]).toBe(true)
   expect(answer).toMatchObject({ status: 200, attempts: 1 })
   expect(methods()).toEqual([[], ['GET']])
 })

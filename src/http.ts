@@ -190,6 +190,18 @@ function connectDirect(options: buildConnector.Options, done: buildConnector.Cal
 }
 
 /**
+ * Closes the connections preconnect opened that no request took, and forgets them. A run calls it when it
+ * ends: in a process that outlives the run (a Lambda function, frozen between invocations), such a
+ * connection would be long dead on the server's side when the next run's first request took it.
+ */
+export function dropEarlyConnections(): void {
+  // A connection that failed to open is already gone: nothing to close.
+  const closed = (each: Socket) => void each.destroy()
+  for (const socket of earlyConnections.values()) socket.then(closed, () => undefined)
+  earlyConnections.clear()
+}
+
+/**
  * Starts the TCP and TLS handshakes with url's host now, so they overlap other work instead of
  * delaying the first request there. Only for direct connections: a proxy tunnel opens on first use.
  * A connection that fails early is forgotten; the request then connects, and fails, as usual.

@@ -1,6 +1,6 @@
 import * as log from './log.js'
 import { ActionError, unexpectedErrorMessage } from './errors.js'
-import { createHttpClient, preconnect, type HttpClient, type RunLimit } from './http.js'
+import { createHttpClient, dropEarlyConnections, preconnect, type HttpClient, type RunLimit } from './http.js'
 import { TARGET_CONCURRENCY, type Inputs } from './inputs.js'
 import { whenWithRelative } from './expiry.js'
 import { failureLines, mirrorSingleTarget, setOutputs, writeSummary, type Report } from './summary.js'
@@ -302,5 +302,7 @@ export async function run(inputs: Inputs, host: Host = actionsHost, options: Run
   }
   // A failed run reports too: what was done, what was not, and the outputs that are known.
   await conclude()
+  // A run that failed before its first request to Pipecat Cloud leaves the early connection unused.
+  dropEarlyConnections()
   guard.release()
 }
