@@ -1,4 +1,4 @@
-// npm run bench [-- --runs N] [-- --latency] [-- --check [--strict]]
+// npm run bench [-- --runs N] [-- --latency] [-- --check [--strict]] [-- --dist DIR ...]
 // Start-up is most of this action's run time, so it is measured against bare `node -e 0` in the same run,
 // on node24 (the runtime action.yml declares), as medians of interleaved runs.
 // --latency: the emulators over TLS behind a relay that adds a round-trip time (40 and 80 ms), as a runner
@@ -8,6 +8,9 @@
 // do not depend on the machine). Times are measured and reported against their targets, but a busy machine
 // makes any run slow, so they fail the check only with --strict (with a margin): the test command runs
 // --check, a maintainer runs --check --strict on a quiet machine before a release.
+// --dist DIR (repeatable): other builds (`node scripts/bundle.js DIR`) run beside dist/ in the local bench,
+// interleaved, each with the median and quartiles of its difference from dist/ within the same iteration:
+// how docs/performance.md measures what each trick of the start-up layer buys.
 import { execFile, execFileSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -25,6 +28,7 @@ const strict = args.includes('--strict')
 const latencyOnly = args.includes('--latency')
 const runs = Number(args[args.indexOf('--runs') + 1]) || (check ? 10 : latencyOnly ? 7 : 20)
 const BUNDLE = resolve('dist/index.js')
+const OTHER_DISTS = args.flatMap((arg, i) => (arg === '--dist' ? [resolve(args[i + 1])] : []))
 // The same protocol work with Node's built-ins only: what the runtime and the network cost, for scale.
 const FLOOR = resolve('scripts/floor.js')
 // The AWS SDK alone making the one ECR call, bundled as the action is: what keeping the SDK costs, for scale.
@@ -60,6 +64,13 @@ const median = values => {
   const sorted = [...values].sort((a, b) => a - b)
   const middle = Math.floor(sorted.length / 2)
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+}
+
+/** The first and third quartiles, by the median of each half. */
+const quartiles = values => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const half = Math.floor(sorted.length / 2)
+  return [median(sorted.slice(0, half)), median(sorted.slice(sorted.length - half))]
 }
 
 /** Runs node24 with argv; resolves with start and end on this process's performance.now() clock. */
@@ -142,6 +153,10 @@ async function localBench() {
     refresh: { argv: [BUNDLE], env: actionEnv(ecr.url, good, { EXPECT_EXIT: '0' }) },
     floor: { argv: [FLOOR], env: actionEnv(ecr.url, good, { EXPECT_EXIT: '0' }) }
   }
+  for (const dir of OTHER_DISTS) {
+    cases[`load ${dir}`] = { argv: [join(dir, 'index.js')], env: cases.load.env }
+    cases[`refresh ${dir}`] = { argv: [join(dir, 'index.js')], env: cases.refresh.env }
+  }
   try {
     if (!check) {
       const sdkFloor = join(work, 'sdk-floor')
@@ -179,6 +194,32 @@ async function localBench() {
       ['peak memory, full refresh', `${(peakKiB / 1024).toFixed(1)} MiB`, `${(peakKiB / bareKiB).toFixed(2)}x`, '']
     ])
     const margin = `+${Math.round((MARGIN - 1) * 100)}% margin`
+    if (OTHER_DISTS.length) {
+      console.log(`\nOther builds beside dist/: medians, and each one's difference from dist/ in the same iteration (median, quartiles)`)
+      const rows = [['dist/', '', '']]
+      const ms = value => `${value >= 0 ? '+' : ''}${value.toFixed(1)}`
+      for (const dir of OTHER_DISTS) {
+        rows.push([`${dir}`, '', ''])
+        for (const kind of ['load', 'refresh']) {
+          const own = samples[`${kind} ${dir}`]
+          const differences = own.map((value, i) => value - samples[kind][i])
+          const [low, high] = quartiles(differences)
+          rows.push([
+            `  ${kind === 'load' ? 'bad input' : 'full refresh'}`,
+            `${median(own).toFixed(1)} ms, ${(median(own) / bare).toFixed(2)}x`,
+            `${ms(median(differences))} ms (${ms(low)} to ${ms(high)})`
+          ])
+        }
+      }
+      const widths = [0, 1, 2].map(c => Math.max(...rows.map(r => r[c].length)))
+      for (const r of rows)
+        console.log(
+          r
+            .map((cell, c) => cell.padEnd(widths[c]))
+            .join('  ')
+            .trimEnd()
+        )
+    }
     if (size > TARGETS.sizeBytes) missed.push(`dist/ is ${size} bytes, over ${TARGETS.sizeBytes}`)
     if (load / bare >= TARGETS.load * MARGIN) slow.push(`bad input ${(load / bare).toFixed(2)}x is not under ${TARGETS.load}x (${margin})`)
     if (refresh / bare > REFRESH_GUARD * MARGIN) slow.push(`full refresh ${(refresh / bare).toFixed(2)}x is over its guard of ${REFRESH_GUARD}x (${margin})`)
