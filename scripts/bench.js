@@ -73,15 +73,29 @@ const quartiles = values => {
   return [median(sorted.slice(0, half)), median(sorted.slice(sorted.length - half))]
 }
 
-/** Runs node24 with argv; resolves with start and end on this process's performance.now() clock. */
+/**
+ * CPU time (user and system, every thread) of this process's children that have ended, in ms, where Linux
+ * tells (/proc/self/stat); in clock ticks, so one run reads to 10 ms, a sum over many runs exactly.
+ */
+function childrenCpuMs() {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')
+    return ((Number(fields[13]) + Number(fields[14])) * 1000) / 100
+  } catch {
+    return NaN
+  }
+}
+
+/** Runs node24 with argv; resolves with start and end on this process's performance.now() clock, and its CPU time. */
 function run(argv, env) {
   return new Promise((done, fail) => {
+    const cpuBefore = childrenCpuMs()
     const startedAt = performance.now()
     execFile(NODE, argv, { env }, (error, stdout, stderr) => {
       const endedAt = performance.now()
       if (env.EXPECT_EXIT !== undefined && (error?.code ?? 0) !== Number(env.EXPECT_EXIT)) {
         fail(new Error(`${argv.join(' ')} exited ${error?.code ?? 0}, expected ${env.EXPECT_EXIT}:\n${stdout}${stderr}`))
-      } else done({ startedAt, endedAt, ms: endedAt - startedAt })
+      } else done({ startedAt, endedAt, ms: endedAt - startedAt, cpuMs: childrenCpuMs() - cpuBefore })
     })
   })
 }
@@ -166,10 +180,13 @@ async function localBench() {
     clearRunnerFiles()
     for (const { argv, env } of Object.values(cases)) await time(argv, env) // warm the file cache
     const samples = Object.fromEntries(Object.keys(cases).map(name => [name, []]))
+    const cpu = Object.fromEntries(Object.keys(cases).map(name => [name, []]))
     for (let i = 0; i < runs; i++) {
       for (const [name, { argv, env }] of Object.entries(cases)) {
         clearRunnerFiles()
-        samples[name].push(await time(argv, env))
+        const { ms, cpuMs } = await run(argv, env)
+        samples[name].push(ms)
+        cpu[name].push(cpuMs)
       }
     }
     const rssFile = join(work, 'rss')
@@ -196,22 +213,30 @@ async function localBench() {
     const margin = `+${Math.round((MARGIN - 1) * 100)}% margin`
     if (OTHER_DISTS.length) {
       console.log(`\nOther builds beside dist/: medians, and each one's difference from dist/ in the same iteration (median, quartiles)`)
-      const rows = [['dist/', '', '']]
+      // CPU time is steadier than wall time on a busy machine: its mean difference, with the standard error.
+      console.log('and the mean difference in CPU time (all threads, to exit), with its standard error')
+      const rows = [
+        ['dist/', '', '', `CPU ${(cpu.load.reduce((a, b) => a + b, 0) / runs).toFixed(1)} / ${(cpu.refresh.reduce((a, b) => a + b, 0) / runs).toFixed(1)} ms`]
+      ]
       const ms = value => `${value >= 0 ? '+' : ''}${value.toFixed(1)}`
       for (const dir of OTHER_DISTS) {
-        rows.push([`${dir}`, '', ''])
+        rows.push([`${dir}`, '', '', ''])
         for (const kind of ['load', 'refresh']) {
           const own = samples[`${kind} ${dir}`]
           const differences = own.map((value, i) => value - samples[kind][i])
           const [low, high] = quartiles(differences)
+          const cpuDifferences = cpu[`${kind} ${dir}`].map((value, i) => value - cpu[kind][i])
+          const mean = cpuDifferences.reduce((a, b) => a + b, 0) / runs
+          const error = Math.sqrt(cpuDifferences.reduce((sum, d) => sum + (d - mean) ** 2, 0) / (runs - 1) / runs)
           rows.push([
             `  ${kind === 'load' ? 'bad input' : 'full refresh'}`,
             `${median(own).toFixed(1)} ms, ${(median(own) / bare).toFixed(2)}x`,
-            `${ms(median(differences))} ms (${ms(low)} to ${ms(high)})`
+            `${ms(median(differences))} ms (${ms(low)} to ${ms(high)})`,
+            `CPU ${ms(mean)} ± ${error.toFixed(1)} ms`
           ])
         }
       }
-      const widths = [0, 1, 2].map(c => Math.max(...rows.map(r => r[c].length)))
+      const widths = [0, 1, 2, 3].map(c => Math.max(...rows.map(r => r[c].length)))
       for (const r of rows)
         console.log(
           r
