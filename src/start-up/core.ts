@@ -4,8 +4,8 @@
 // platform helpers (with @actions/exec), which a run never uses but would pay for in start-up. Its
 // package exports only the index, so its modules are imported by path; the functions below are the
 // index's own, over those modules.
-// Buys: 44 ms of a full refresh on node24 (median; quartiles 19-79 ms; CPU 42 ± 8 ms), 3 ms of a bad
-// input (that loads none of it), measured 2026-12-07 against `export ... from '@actions/core'`.
+// Buys: 44 ms of a full refresh on node24 (median; quartiles 19-79 ms; CPU 42 ± 8 ms), nothing of a
+// bad input (it loads none of this), measured 2026-12-07 against `export ... from '@actions/core'`.
 // Breaks when: @actions/core moves these modules or changes what its functions write; then
 // __tests__/start-up-layer.test.ts fails. Update this file, or drop the trick (docs/performance.md).
 import { EOL } from 'node:os'
