@@ -2,7 +2,7 @@ import { jest } from '@jest/globals'
 import type { HttpClient, HttpRequest } from '../src/http.js'
 
 // The wait logs a line per status read; the schedule is what these tests are about.
-jest.unstable_mockModule('../src/core.js', () => ({ info: jest.fn(), setSecret: jest.fn() }))
+jest.unstable_mockModule('../src/start-up/core.js', () => ({ info: jest.fn(), setSecret: jest.fn() }))
 const { pollDelay, waitForReady } = await import('../src/pipecat.js')
 
 const NAME = 'my-ecr-credentials'

@@ -1,4 +1,4 @@
-// npm run bench [-- --runs N] [-- --latency] [-- --check [--strict]]
+// npm run bench [-- --runs N] [-- --latency] [-- --check [--strict]] [-- --dist DIR ...]
 // Start-up is most of this action's run time, so it is measured against bare `node -e 0` in the same run,
 // on node24 (the runtime action.yml declares), as medians of interleaved runs.
 // --latency: the emulators over TLS behind a relay that adds a round-trip time (40 and 80 ms), as a runner
@@ -11,6 +11,9 @@
 // no time can fail, --check takes the fewest samples that give its counts and size (3 local runs, 1 relayed
 // run of each kind, no ready-late runs): the times it reports are then rough, and `npm run bench` is where
 // they are measured.
+// --dist DIR (repeatable): other builds (`node scripts/bundle.js DIR`) run beside dist/ in the local bench,
+// interleaved, each with the median and quartiles of its difference from dist/ within the same iteration:
+// how docs/performance.md measures what each trick of the start-up layer buys.
 import { execFile, execFileSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -30,6 +33,7 @@ const quick = check && !strict
 const runs = Number(args[args.indexOf('--runs') + 1]) || (quick ? 3 : check ? 10 : latencyOnly ? 7 : 20)
 const relayedRuns = quick ? 1 : check ? 3 : runs
 const BUNDLE = resolve('dist/index.js')
+const OTHER_DISTS = args.flatMap((arg, i) => (arg === '--dist' ? [resolve(args[i + 1])] : []))
 // The same protocol work with Node's built-ins only: what the runtime and the network cost, for scale.
 const FLOOR = resolve('scripts/floor.js')
 // The AWS SDK alone making the one ECR call, bundled as the action is: what keeping the SDK costs, for scale.
@@ -67,15 +71,36 @@ const median = values => {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
 }
 
-/** Runs node24 with argv; resolves with start and end on this process's performance.now() clock. */
+/** The first and third quartiles, by the median of each half. */
+const quartiles = values => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const half = Math.floor(sorted.length / 2)
+  return [median(sorted.slice(0, half)), median(sorted.slice(sorted.length - half))]
+}
+
+/**
+ * CPU time (user and system, every thread) of this process's children that have ended, in ms, where Linux
+ * tells (/proc/self/stat); in clock ticks, so one run reads to 10 ms, a sum over many runs exactly.
+ */
+function childrenCpuMs() {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')
+    return ((Number(fields[13]) + Number(fields[14])) * 1000) / 100
+  } catch {
+    return NaN
+  }
+}
+
+/** Runs node24 with argv; resolves with start and end on this process's performance.now() clock, and its CPU time. */
 function run(argv, env) {
   return new Promise((done, fail) => {
+    const cpuBefore = childrenCpuMs()
     const startedAt = performance.now()
     execFile(NODE, argv, { env }, (error, stdout, stderr) => {
       const endedAt = performance.now()
       if (env.EXPECT_EXIT !== undefined && (error?.code ?? 0) !== Number(env.EXPECT_EXIT)) {
         fail(new Error(`${argv.join(' ')} exited ${error?.code ?? 0}, expected ${env.EXPECT_EXIT}:\n${stdout}${stderr}`))
-      } else done({ startedAt, endedAt, ms: endedAt - startedAt })
+      } else done({ startedAt, endedAt, ms: endedAt - startedAt, cpuMs: childrenCpuMs() - cpuBefore })
     })
   })
 }
@@ -147,6 +172,10 @@ async function localBench() {
     refresh: { argv: [BUNDLE], env: actionEnv(ecr.url, good, { EXPECT_EXIT: '0' }) },
     floor: { argv: [FLOOR], env: actionEnv(ecr.url, good, { EXPECT_EXIT: '0' }) }
   }
+  for (const dir of OTHER_DISTS) {
+    cases[`load ${dir}`] = { argv: [join(dir, 'index.js')], env: cases.load.env }
+    cases[`refresh ${dir}`] = { argv: [join(dir, 'index.js')], env: cases.refresh.env }
+  }
   try {
     if (!check) {
       const sdkFloor = join(work, 'sdk-floor')
@@ -156,10 +185,13 @@ async function localBench() {
     clearRunnerFiles()
     for (const { argv, env } of Object.values(cases)) await time(argv, env) // warm the file cache
     const samples = Object.fromEntries(Object.keys(cases).map(name => [name, []]))
+    const cpu = Object.fromEntries(Object.keys(cases).map(name => [name, []]))
     for (let i = 0; i < runs; i++) {
       for (const [name, { argv, env }] of Object.entries(cases)) {
         clearRunnerFiles()
-        samples[name].push(await time(argv, env))
+        const { ms, cpuMs } = await run(argv, env)
+        samples[name].push(ms)
+        cpu[name].push(cpuMs)
       }
     }
     const rssFile = join(work, 'rss')
@@ -184,6 +216,40 @@ async function localBench() {
       ['peak memory, full refresh', `${(peakKiB / 1024).toFixed(1)} MiB`, `${(peakKiB / bareKiB).toFixed(2)}x`, '']
     ])
     const margin = `+${Math.round((MARGIN - 1) * 100)}% margin`
+    if (OTHER_DISTS.length) {
+      console.log(`\nOther builds beside dist/: medians, and each one's difference from dist/ in the same iteration (median, quartiles)`)
+      // CPU time is steadier than wall time on a busy machine: its mean difference, with the standard error.
+      console.log('and the mean difference in CPU time (all threads, to exit), with its standard error')
+      const rows = [
+        ['dist/', '', '', `CPU ${(cpu.load.reduce((a, b) => a + b, 0) / runs).toFixed(1)} / ${(cpu.refresh.reduce((a, b) => a + b, 0) / runs).toFixed(1)} ms`]
+      ]
+      const ms = value => `${value >= 0 ? '+' : ''}${value.toFixed(1)}`
+      for (const dir of OTHER_DISTS) {
+        rows.push([`${dir}`, '', '', ''])
+        for (const kind of ['load', 'refresh']) {
+          const own = samples[`${kind} ${dir}`]
+          const differences = own.map((value, i) => value - samples[kind][i])
+          const [low, high] = quartiles(differences)
+          const cpuDifferences = cpu[`${kind} ${dir}`].map((value, i) => value - cpu[kind][i])
+          const mean = cpuDifferences.reduce((a, b) => a + b, 0) / runs
+          const error = Math.sqrt(cpuDifferences.reduce((sum, d) => sum + (d - mean) ** 2, 0) / (runs - 1) / runs)
+          rows.push([
+            `  ${kind === 'load' ? 'bad input' : 'full refresh'}`,
+            `${median(own).toFixed(1)} ms, ${(median(own) / bare).toFixed(2)}x`,
+            `${ms(median(differences))} ms (${ms(low)} to ${ms(high)})`,
+            `CPU ${ms(mean)} ± ${error.toFixed(1)} ms`
+          ])
+        }
+      }
+      const widths = [0, 1, 2, 3].map(c => Math.max(...rows.map(r => r[c].length)))
+      for (const r of rows)
+        console.log(
+          r
+            .map((cell, c) => cell.padEnd(widths[c]))
+            .join('  ')
+            .trimEnd()
+        )
+    }
     if (size > TARGETS.sizeBytes) missed.push(`dist/ is ${size} bytes, over ${TARGETS.sizeBytes}`)
     if (load / bare >= TARGETS.load * MARGIN) slow.push(`bad input ${(load / bare).toFixed(2)}x is not under ${TARGETS.load}x (${margin})`)
     if (refresh / bare > REFRESH_GUARD * MARGIN) slow.push(`full refresh ${(refresh / bare).toFixed(2)}x is over its guard of ${REFRESH_GUARD}x (${margin})`)

@@ -4,7 +4,7 @@
  * stderr and the outputs as JSON. A run writes nothing itself: log.ts and summary.ts hand every line, mask
  * and output to the host in use, so another place to run (a Lambda function, say) is one more Host.
  */
-import * as core from './core.js'
+import * as core from './start-up/core.js'
 
 export interface Host {
   /** Log lines, each already redacted and on one line: log.ts passes every message through forLog. */

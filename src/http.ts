@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises'
 import * as log from './log.js'
 import type { Socket } from 'node:net'
-import { buildConnector, EnvHttpProxyAgent, Pool, request, type Dispatcher } from './undici.js'
+import { buildConnector, EnvHttpProxyAgent, Pool, request, type Dispatcher } from './start-up/undici.js'
 import { ActionError } from './errors.js'
 import { untrusted } from './untrusted.js'
 import type { ProxySettings } from './inputs.js'

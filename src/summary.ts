@@ -1,4 +1,4 @@
-import * as core from './core.js'
+import * as core from './start-up/core.js'
 import { agentsOutput, agentsSummaryHtml, type AgentsReport } from './agents-report.js'
 import { whenWithRelative } from './expiry.js'
 import * as log from './log.js'

@@ -1,4 +1,5 @@
-// Types for the undici modules src/undici.ts loads directly; undici publishes types for its index only.
+// Part of the start-up trick in undici.ts (src/start-up/README.md): types for the undici modules it loads
+// directly, since undici publishes types for its index only. Goes when that trick goes.
 declare module 'undici/lib/api/index.js' {
   const api: Record<string, unknown>
   export = api
