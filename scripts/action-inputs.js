@@ -1,5 +1,5 @@
 // The command line's flags and --help come from action.yml, so the two never drift: this writes
-// src/generated/action-inputs.ts from it. `npm run bundle` runs it first; `node scripts/action-inputs.js`
+// src/hosts/generated/action-inputs.ts from it. `npm run bundle` runs it first; `node scripts/action-inputs.js`
 // runs it alone, and `--check` fails when the committed file is not what action.yml gives.
 import { readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
@@ -8,7 +8,7 @@ import prettier from 'prettier'
 import { parse } from 'yaml'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-export const GENERATED = join(ROOT, 'src/generated/action-inputs.ts')
+export const GENERATED = join(ROOT, 'src/hosts/generated/action-inputs.ts')
 
 /** action.yml's inputs as the command line needs them: name, description, required, and whether it is a boolean. */
 export function actionInputs(actionYml) {
@@ -34,7 +34,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
   const text = await generatedText()
   if (process.argv.includes('--check')) {
     if (readFileSync(GENERATED, 'utf8') !== text) {
-      console.error('src/generated/action-inputs.ts is not what action.yml gives: run npm run bundle and commit it with dist/')
+      console.error('src/hosts/generated/action-inputs.ts is not what action.yml gives: run npm run bundle and commit it with dist/')
       process.exitCode = 1
     }
   } else writeFileSync(GENERATED, text)

@@ -1,7 +1,7 @@
 // npm run bundle [-- OUTDIR]: src/ into dist/ (or OUTDIR), as the runner executes it (see ncc-build.js), and
 // the command-line tool into dist/cli/ and the Lambda handler into dist/lambda/ (their own chunks: ncc builds
 // one entry at a time). The CLI's flags
-// and --help come from action.yml, written into src/generated/ first (scripts/action-inputs.js).
+// and --help come from action.yml, written into src/hosts/generated/ first (scripts/action-inputs.js).
 // Every file gets a source map, so a stack trace points at src/ once the action turns them on (it does
 // in debug runs). The maps keep only positions in src/: no sources, no names, nothing of node_modules,
 // which would more than double dist/ for frames nobody here can fix.

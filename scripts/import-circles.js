@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Imports in src/ point one way: a circle means two modules cannot be read, tested or moved apart.
+// Imports in src/ point one way: a circle means two modules cannot be read, tested or moved apart. And each
+// folder of src/ imports only the folders its README.md names (SRC_FOLDERS below).
 // Every import counts, `import type` and `import()` included, since each is a dependency of the design.
 // Usage: node scripts/import-circles.js [dir]   (default src; npm test runs it)
 import { readdirSync, readFileSync } from 'node:fs'
@@ -98,13 +99,100 @@ function circleWithin(graph, group) {
   return [start, start]
 }
 
+/**
+ * What each folder of src/ may import, as its README.md says: a folder name, or `folder:type` for the types
+ * of a folder only (the outside systems fill in the run's report, whose types live in run/). The entries at
+ * the top of src/ and run/ (the story) may import every folder.
+ */
+export const SRC_FOLDERS = {
+  'start-up': [],
+  hosts: ['start-up', 'run:type'],
+  common: ['hosts'],
+  http: ['common', 'start-up'],
+  aws: ['common', 'hosts', 'http'],
+  registry: ['common', 'http'],
+  'deploy-config': ['common'],
+  pipecat: ['common', 'http', 'run:type'],
+  github: ['common', 'http', 'run:type'],
+  monitoring: ['common', 'github', 'http', 'run:type'],
+  run: '*'
+}
+
+/** Each import in dir that its folder may not make under rules, as one line naming both files and the rule. */
+export function folderProblems(dir, rules) {
+  dir = path.resolve(dir)
+  const problems = []
+  const folderOf = file => {
+    const parts = path.relative(dir, file).split(path.sep)
+    return parts.length > 1 ? parts[0] : undefined
+  }
+  for (const [file, imports] of importsWithKinds(dir)) {
+    const from = folderOf(file)
+    if (from === undefined) continue
+    const allowed = rules[from]
+    if (allowed === undefined) {
+      problems.push(`${path.relative(dir, file)}: folder ${from}/ has no rule in scripts/import-circles.js (SRC_FOLDERS): add one, and a README.md saying it`)
+      continue
+    }
+    if (allowed === '*') continue
+    for (const { target, typeOnly } of imports) {
+      const to = folderOf(target)
+      if (to === undefined || to === from || allowed.includes(to) || (typeOnly && allowed.includes(`${to}:type`))) continue
+      problems.push(
+        `${path.relative(dir, file)} imports ${typeOnly ? 'types from ' : ''}${path.relative(dir, target)}, but ${from}/ may import only ${allowed.join(', ') || 'packages'} (${from}/README.md)`
+      )
+    }
+  }
+  return problems
+}
+
+/** For each module under dir, its imports of modules under dir, each marked when it imports types only. */
+function importsWithKinds(dir) {
+  const graph = importGraph(dir)
+  const result = new Map()
+  for (const file of graph.keys()) {
+    const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, false)
+    const typeOnly = new Map()
+    for (const statement of source.statements) {
+      if (!ts.isImportDeclaration(statement) && !ts.isExportDeclaration(statement)) continue
+      if (!statement.moduleSpecifier || !ts.isStringLiteral(statement.moduleSpecifier)) continue
+      const target = resolveModule(path.resolve(path.dirname(file), statement.moduleSpecifier.text), new Set(graph.keys()))
+      if (target === undefined) continue
+      const onlyTypes = ts.isImportDeclaration(statement) ? importsTypesOnly(statement.importClause) : statement.isTypeOnly
+      // A module imported for its values anywhere in the file is a value import.
+      typeOnly.set(target, (typeOnly.get(target) ?? true) && onlyTypes)
+    }
+    result.set(
+      file,
+      graph.get(file).map(target => ({ target, typeOnly: typeOnly.get(target) ?? false }))
+    )
+  }
+  return result
+}
+
+function importsTypesOnly(clause) {
+  if (!clause) return false
+  if (clause.isTypeOnly) return true
+  if (clause.name) return false
+  const bindings = clause.namedBindings
+  return bindings !== undefined && ts.isNamedImports(bindings) && bindings.elements.length > 0 && bindings.elements.every(element => element.isTypeOnly)
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const dir = path.resolve(process.argv[2] ?? 'src')
+  const where = `${path.relative(process.cwd(), dir) || '.'}/`
   const circles = findCircles(dir)
-  for (const circle of circles) console.error(`import circle in ${path.relative(process.cwd(), dir) || '.'}/: ${circle.join(' -> ')}`)
+  for (const circle of circles) console.error(`import circle in ${where}: ${circle.join(' -> ')}`)
   if (circles.length > 0) {
     console.error('Move what both sides need into a module that imports neither, so imports point one way.')
     process.exit(1)
   }
-  console.log(`no import circles in ${path.relative(process.cwd(), dir) || '.'}/`)
+  // The folders' rules are src/'s; another folder given here is checked for circles only.
+  const problems = process.argv[2] === undefined ? folderProblems(dir, SRC_FOLDERS) : []
+  for (const problem of problems) console.error(`import across folders: ${problem}`)
+  if (problems.length > 0) {
+    console.error("Move the module, or change the folder's rule and its README.md together.")
+    process.exit(1)
+  }
+  console.log(`no import circles in ${where}${process.argv[2] === undefined ? ', and each folder imports only what its README.md allows' : ''}`)
 }

@@ -1,8 +1,8 @@
 // Start-up trick of the build (src/start-up/README.md), used by ncc-build.js.
 // Buys: 34 ms of a full refresh on node24 (median; quartiles 8-71 ms; CPU 39 ± 9 ms), measured 2026-12-07
 // against a build without it. Breaks when: ncc reads package.json another way (the build fails, naming this
-// file), or the SDK's packages stop listing "module" first (__tests__/module-condition.test.ts fails), or
-// dist/ holds a CommonJS build of the SDK's core again (__tests__/start-up-layer.test.ts fails).
+// file), or the SDK's packages stop listing "module" first (__tests__/tooling/module-condition.test.ts fails), or
+// dist/ holds a CommonJS build of the SDK's core again (__tests__/start-up/start-up-layer.test.ts fails).
 // ncc resolves package exports with the conditions import/require, node and production only, where
 // webpack itself also sets "module". Packages such as @smithy/core and @aws-sdk/core list "module" (their ES
 // build) before "node" (their CommonJS build), so under ncc every import of them pulls in a whole

@@ -3,7 +3,7 @@
 // Start-up tricks of the build (src/start-up/README.md), each with what it buys at it: packages' ES builds
 // (mainFields, and the exports condition of module-condition.js), the chunks minified with terser, and no
 // source-map-support registered. Breaks when: ncc's options, chunk names or output change; then the build
-// or __tests__/start-up-layer.test.ts fails. Measured with `npm run bench -- --dist DIR` (docs/performance.md).
+// or __tests__/start-up/start-up-layer.test.ts fails. Measured with `npm run bench -- --dist DIR` (docs/performance.md).
 // ncc splits every dynamic import into a chunk, so a run loads only what it needs, but it minifies only
 // the entry file; the chunks are minified here, since their size is parse time on every run.
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'

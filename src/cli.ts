@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // The command-line tool: the action's refresh for any scheduler (docs/outside-github.md). Like index.ts,
 // it checks the command line and the inputs before anything heavier is loaded.
-import { ActionError, unexpectedErrorMessage } from './errors.js'
-import { helpText, parseCommandLine } from './cli-args.js'
-import { readInputs, type Inputs } from './inputs.js'
-import { forLog } from './untrusted.js'
+import { ActionError, unexpectedErrorMessage } from './common/errors.js'
+import { helpText, parseCommandLine } from './hosts/cli-args.js'
+import { readInputs, type Inputs } from './common/inputs.js'
+import { forLog } from './common/untrusted.js'
 
 /** A bad command line or input: one line, exit code 2, nothing sent anywhere. */
 function badInput(message: string): void {
@@ -25,6 +25,6 @@ else {
 }
 if (inputs && 'json' in commandLine) {
   if (inputs.debug) process.setSourceMapsEnabled(true)
-  const [{ run }, { cliHost }] = await Promise.all([import('./main.js'), import('./cli-host.js')])
+  const [{ run }, { cliHost }] = await Promise.all([import('./run/main.js'), import('./hosts/cli-host.js')])
   await run(inputs, cliHost({ json: commandLine.json, debug: inputs.debug }))
 }

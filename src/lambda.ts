@@ -4,15 +4,15 @@
 // invocation with its one line, so Lambda's errorMessage and the Errors metric show it. Like index.ts, it
 // checks the configuration before anything heavier is loaded. The process serves invocation after
 // invocation: nothing here may end it, and every invocation starts from its own host.
-import { LIMIT_GRACE_MS } from './ending.js'
-import { ActionError, unexpectedErrorMessage } from './errors.js'
-import { PING_LIMIT_MS } from './heartbeat.js'
-import { useHost } from './host.js'
-import { readInputs, type Inputs } from './inputs.js'
-import { invocationProcess, lambdaHost, type LambdaHost } from './lambda-host.js'
-import { readFunctionConfig } from './lambda-env.js'
-import * as log from './log.js'
-import { forLog } from './untrusted.js'
+import { LIMIT_GRACE_MS } from './run/ending.js'
+import { ActionError, unexpectedErrorMessage } from './common/errors.js'
+import { PING_LIMIT_MS } from './monitoring/heartbeat.js'
+import { useHost } from './hosts/host.js'
+import { readInputs, type Inputs } from './common/inputs.js'
+import { invocationProcess, lambdaHost, type LambdaHost } from './hosts/lambda-host.js'
+import { readFunctionConfig } from './hosts/lambda-env.js'
+import * as log from './common/log.js'
+import { forLog } from './common/untrusted.js'
 
 /** The parts of Lambda's context object used here. */
 export interface LambdaContext {
@@ -56,7 +56,7 @@ export async function handler(_event: unknown, context: LambdaContext = {}): Pro
   if (!inputs || 'problem' in config) return fail(host, problem as string)
   if (inputs.debug) process.setSourceMapsEnabled(true)
 
-  const [{ run, runTimeLimitMs }, { readApiKey }] = await Promise.all([import('./main.js'), import('./secrets-manager.js')])
+  const [{ run, runTimeLimitMs }, { readApiKey }] = await Promise.all([import('./run/main.js'), import('./aws/secrets-manager.js')])
   const needMs = invocationLimitMs(inputs, runTimeLimitMs(inputs))
   const remainingMs = context.getRemainingTimeInMillis?.()
   if (remainingMs !== undefined && remainingMs < needMs) {

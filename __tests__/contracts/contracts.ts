@@ -14,7 +14,7 @@ type Json = Record<string, unknown>
 
 export const PIPECAT_OPENAPI = resolve('__tests__/contracts/pipecat-cloud-openapi.json')
 
-/** What src/alert.ts and src/run-history.ts call, as GitHub's description names the operations. */
+/** What src/github/alert.ts and src/github/run-history.ts call, as GitHub's description names the operations. */
 export const GITHUB_OPERATIONS = [
   ['get', '/user'],
   ['get', '/repos/{owner}/{repo}/issues'],

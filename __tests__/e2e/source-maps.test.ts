@@ -49,7 +49,7 @@ test('a debug run points its stack traces at src/', async () => {
   const result = await run({ RUNNER_DEBUG: '1' })
 
   expectOneLineFailure(result, /^No AWS credentials found/)
-  expect(frames(result.stderr)).toContainEqual(expect.stringContaining(`${resolve('src/main.ts')}:`))
+  expect(frames(result.stderr)).toContainEqual(expect.stringContaining(`${resolve('src/run/main.ts')}:`))
   expect(result.stderr).toMatch(/\/src\/main\.ts:\d+:\d+\)$/m)
   expectNoLeaks(result, [API_TOKEN])
 })

@@ -1,4 +1,4 @@
-// A local stand-in for the few GitHub REST endpoints that src/alert.ts and src/run-history.ts call, so the
+// A local stand-in for the few GitHub REST endpoints that src/github/alert.ts and src/github/run-history.ts call, so the
 // tests exercise the real clients over real HTTP instead of mocks.
 // It answers the way api.github.com does for these calls (status codes, error bodies,
 // pagination links, every field GitHub's OpenAPI description requires) and keeps its state in plain

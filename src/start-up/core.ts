@@ -7,7 +7,7 @@
 // Buys: 44 ms of a full refresh on node24 (median; quartiles 19-79 ms; CPU 42 ± 8 ms), nothing of a
 // bad input (it loads none of this), measured 2026-12-07 against `export ... from '@actions/core'`.
 // Breaks when: @actions/core moves these modules or changes what its functions write; then
-// __tests__/start-up-layer.test.ts fails. Update this file, or drop the trick (docs/performance.md).
+// __tests__/start-up/start-up-layer.test.ts fails. Update this file, or drop the trick (docs/performance.md).
 import { EOL } from 'node:os'
 import { issueCommand } from '../../node_modules/@actions/core/lib/command.js'
 import { issueFileCommand, prepareKeyValueMessage } from '../../node_modules/@actions/core/lib/file-command.js'

@@ -4,7 +4,7 @@
 // Buys: 40 ms of a full refresh on node24 (median; quartiles 26-65 ms; CPU 52 ± 10 ms), nothing of a bad
 // input (that loads none of it), measured 2026-12-07 against importing the same names from 'undici'.
 // Breaks when: undici moves these modules or stops exporting these very ones from its index; then
-// __tests__/start-up-layer.test.ts fails. Update this file and undici-parts.d.ts, or drop the trick.
+// __tests__/start-up/start-up-layer.test.ts fails. Update this file and undici-parts.d.ts, or drop the trick.
 // First, so the parser undici compiles as it loads is compiled with these settings.
 import './wasm-tiering.js'
 import api from 'undici/lib/api/index.js'

@@ -1,7 +1,7 @@
 // Start-up trick: no WebAssembly tier-up (src/start-up/README.md), loaded first by undici.ts.
 // What: two V8 flags, and the HTTP built-ins loaded before they are set.
 // Breaks when: node24's V8 drops or renames a flag (setFlagsFromString ignores a flag it does not know),
-// or optimises WebAssembly despite them; then __tests__/start-up-layer.test.ts fails. Update this file,
+// or optimises WebAssembly despite them; then __tests__/start-up/start-up-layer.test.ts fails. Update this file,
 // or drop the trick (docs/performance.md, "The start-up layer").
 import { setFlagsFromString } from 'node:v8'
 // Node compiles its own built-in modules again once V8's flags change, so the ones a refresh loads

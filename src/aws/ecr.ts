@@ -1,0 +1,196 @@
+import * as log from '../common/log.js'
+import { ECRClient, GetAuthorizationTokenCommand, type ECRClientConfig } from '@aws-sdk/client-ecr'
+import { ActionError } from '../common/errors.js'
+import { AnswerTooLargeError, certificateProblem, proxyRefusal, RunTimeLimitError, runTimeLimitMessage, type HttpClient } from '../http/http.js'
+import { untrusted } from '../common/untrusted.js'
+import { host } from '../hosts/host.js'
+
+export interface EcrToken {
+  /** base64 of `AWS:<password>`: what Pipecat Cloud stores and what a registry takes as Basic auth. */
+  authorizationToken: string
+  expiresAt: Date
+}
+
+/** The SDK's own request handler interface, as the client's config declares it. */
+type SdkRequestHandler = Extract<NonNullable<ECRClientConfig['requestHandler']>, { httpHandlerConfigs: (...args: never[]) => unknown }>
+type SdkRequest = Parameters<SdkRequestHandler['handle']>[0]
+type SdkHandlerOptions = Parameters<SdkRequestHandler['handle']>[1]
+
+/**
+ * Sends the SDK's requests through the project's HTTP client, so ECR gets the same proxy settings and
+ * timeouts as every other call. One try per call: the SDK's own retry strategy decides about retries.
+ */
+function sdkRequestHandler(http: HttpClient, runLimitSeconds = 0): SdkRequestHandler {
+  return {
+    async handle(request: SdkRequest, options?: SdkHandlerOptions) {
+      const query = new URLSearchParams()
+      for (const [key, value] of Object.entries(request.query ?? {})) {
+        for (const item of Array.isArray(value) ? value : [value]) query.append(key, item ?? '')
+      }
+      const search = query.size ? `?${query.toString()}` : ''
+      const url = `${request.protocol}//${request.hostname}${request.port ? `:${request.port}` : ''}${request.path}${search}`
+      const { host: _host, ...headers } = request.headers
+      try {
+        const answer = await http.sendOnce(
+          { method: request.method as 'POST', url, headers, body: request.body as string | Uint8Array | undefined },
+          options?.abortSignal as AbortSignal | undefined
+        )
+        return { response: { statusCode: answer.status, headers: answer.headers, body: new Uint8Array(answer.body) } }
+      } catch (error) {
+        const refused = proxyRefusal(error, request.hostname)
+        if (refused) throw new ActionError(`Could not reach ECR at ${request.hostname}: ${refused}.`)
+        const certificate = certificateProblem(error, 'ECR', request.hostname, 'aws-region and AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_ECR')
+        if (certificate) throw new ActionError(certificate)
+        if (error instanceof RunTimeLimitError) throw new ActionError(runTimeLimitMessage('ECR', request.hostname, runLimitSeconds))
+        if (error instanceof AnswerTooLargeError) {
+          throw new ActionError(
+            `ECR at ${request.hostname} sent an answer larger than a token answer ever is: something other than ECR may be answering; check AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_ECR and the runner's proxy settings.`
+          )
+        }
+        // Names the SDK's retry strategy recognises as transient, so resets and timeouts are retried.
+        const code = (error as { code?: string }).code ?? ''
+        const transient = new Error(http.describeFailure(error), { cause: error })
+        const timedOut = /TIMEOUT|TIMEDOUT/.test(code)
+        transient.name = timedOut ? 'TimeoutError' : 'NetworkError'
+        Object.assign(transient, { code: timedOut ? 'ETIMEDOUT' : 'ECONNRESET' })
+        throw transient
+      }
+    },
+    updateHttpClientConfig() {},
+    httpHandlerConfigs: () => ({}),
+    destroy() {}
+  }
+}
+
+const SETUP = 'see docs/aws-setup.md'
+
+// ECR tokens run to a few kilobytes; this is far past any, and short of what would cost a run to mask.
+const MAX_TOKEN_LENGTH = 64 * 1024
+// A real ECR password is base64 of an encrypted envelope (payload, data key, expiry) and runs to well over
+// a thousand characters. A short one is no ECR password, and masking it would hide every match of that
+// short text in the rest of the log (a one-letter password masks every "e"). 64 is far under any real
+// one and far over any word a mask could garble; it also lets the end-to-end tests pull from a real
+// registry, whose bcrypt password file holds at most 72 bytes.
+const MIN_PASSWORD_LENGTH = 64
+// ECR tokens last 12 hours; a day leaves room for a skewed clock, not for a token from somewhere else.
+const MAX_TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000
+
+const serverFault = (name: string, region: string) =>
+  new ActionError(
+    `ECR in ${region} kept answering with an internal error (${untrusted(name, 60) || 'server error'}) after retries: the fault is on AWS's side; rerun later, and check the AWS Health Dashboard for ECR in ${region}.`
+  )
+
+/** Turns what the SDK throws into a message a person can act on; `who` is the IAM identity when AWS named it. */
+export function explainEcrError(error: unknown, region: string): ActionError {
+  if (error instanceof ActionError) return error
+  const name = (error as Error)?.name ?? ''
+  const message = untrusted((error as Error)?.message ?? error)
+  const who = /arn:aws[\w-]*:[\w+=,.@/:-]{1,200}/.exec(message)?.[0]
+  // How credentials are given differs by where the run is: a workflow step, or whatever a scheduler provides.
+  const fix = host().awsCredentialsFix
+  if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
+    return new ActionError(`No AWS credentials found: ${fix.missing}.`)
+  }
+  // The web identity step (GitLab OIDC, EKS IRSA): STS refused the token file for the role.
+  if (['InvalidIdentityToken', 'IDPRejectedClaim', 'IDPCommunicationError'].includes(name) || /AssumeRoleWithWebIdentity/.test(message)) {
+    return new ActionError(
+      `AWS STS refused to assume AWS_ROLE_ARN with the token in AWS_WEB_IDENTITY_TOKEN_FILE (${untrusted(name, 60)}: ${message}): check that the role's trust policy names this OIDC provider and audience (docs/outside-github.md).`
+    )
+  }
+  switch (name) {
+    case 'AccessDeniedException':
+      return new ActionError(
+        `AWS denied ecr:GetAuthorizationToken${who ? ` to ${who}` : ''}: allow ecr:GetAuthorizationToken on Resource "*" in that role's policy (${SETUP}).`
+      )
+    case 'ExpiredTokenException':
+    case 'ExpiredToken':
+      return new ActionError(`The AWS session has expired: ${fix.expired}.`)
+    case 'ThrottlingException':
+      return new ActionError(
+        `ECR throttled GetAuthorizationToken in ${region} even after retries: rerun later, and give the refresh workflow a concurrency group so runs do not pile up.`
+      )
+    case 'UnrecognizedClientException':
+    case 'InvalidSignatureException':
+    case 'InvalidClientTokenId':
+      return new ActionError(`AWS rejected the credentials (${name}): ${fix.rejected}.`)
+    case 'ServerException':
+    case 'InternalFailure':
+    case 'ServiceUnavailable':
+    case 'ServiceUnavailableException':
+      return serverFault(name, region)
+    case 'TimeoutError':
+    case 'NetworkError':
+      return new ActionError(`Could not reach ECR in ${region} (${message}): check the runner's network and its HTTPS_PROXY / NO_PROXY settings, then rerun.`)
+  }
+  if (((error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode ?? 0) >= 500) return serverFault(name, region)
+  return new ActionError(
+    `ECR GetAuthorizationToken failed in ${region} (${untrusted(name, 60)}: ${message}): check aws-region and the role's ECR permissions (${SETUP}).`
+  )
+}
+
+/**
+ * Asks ECR for a registry token with the SDK's default credential chain, which picks up what
+ * aws-actions/configure-aws-credentials exported. Both credential forms are masked before any check.
+ */
+export interface EcrOptions {
+  /** No new try after this long, as for every other service: the SDK's retries know no budget of their own. */
+  budgetMs: number
+  runLimitSeconds: number
+  now?: Date
+}
+
+export async function getEcrToken(region: string, http: HttpClient, options: EcrOptions): Promise<EcrToken> {
+  const now = options.now ?? new Date()
+  const client = new ECRClient({ region, maxAttempts: 4, requestHandler: sdkRequestHandler(http, options.runLimitSeconds) })
+  const budget = AbortSignal.timeout(options.budgetMs)
+  let data
+  try {
+    data = (await client.send(new GetAuthorizationTokenCommand({}), { abortSignal: budget })).authorizationData?.[0]
+  } catch (error) {
+    if (budget.aborted && !(error instanceof ActionError)) {
+      throw new ActionError(
+        `Could not reach ECR in ${region} (no token after ${Math.round(options.budgetMs / 1000)}s of tries): check the runner's network and its HTTPS_PROXY / NO_PROXY settings, then rerun.`
+      )
+    }
+    throw explainEcrError(error, region)
+  } finally {
+    client.destroy()
+  }
+  const authorizationToken = data?.authorizationToken
+  if (!authorizationToken) {
+    throw new ActionError(
+      `ECR answered GetAuthorizationToken in ${region} without a token: rerun; if it persists, check the AWS service health for ECR in ${region}.`
+    )
+  }
+  const notAToken = new ActionError(
+    'ECR returned a token that does not decode to AWS:<password>, so Pipecat Cloud could not use it: check that AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_ECR point at ECR itself.'
+  )
+  // Every check comes before the mask: masking indexes every run of the value, which a server's megabytes
+  // must not reach, and a value that is no ECR token must be neither masked nor stored.
+  if (authorizationToken.length > MAX_TOKEN_LENGTH || !/^[A-Za-z0-9+/]+={0,2}$/.test(authorizationToken)) throw notAToken
+  const decoded = Buffer.from(authorizationToken, 'base64').toString('utf8')
+  if (!decoded.startsWith('AWS:') || decoded.length <= 4) throw notAToken
+  const password = decoded.slice(4)
+  if (password.length < MIN_PASSWORD_LENGTH) {
+    throw new ActionError(
+      `ECR returned a token whose password is ${password.length} characters, where a real one runs to over a thousand; something other than ECR may be answering: check that AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_ECR point at ECR itself, then rerun.`
+    )
+  }
+  const expiresAt = data?.expiresAt
+  if (!(expiresAt instanceof Date) || Number.isNaN(expiresAt.getTime())) {
+    throw new ActionError('ECR returned a token without an expiry time: rerun; if it persists, check that AWS_ENDPOINT_URL_ECR points at ECR itself.')
+  }
+  if (expiresAt.getTime() <= now.getTime()) {
+    throw new ActionError(
+      `ECR returned a token that expired at ${expiresAt.toISOString()}, before now (${now.toISOString()}): check the runner's clock, then rerun.`
+    )
+  }
+  if (expiresAt.getTime() > now.getTime() + MAX_TOKEN_LIFETIME_MS) {
+    throw new ActionError(
+      `ECR returned a token that expires at ${expiresAt.toISOString()}, more than 24 hours after now (${now.toISOString()}), where ECR tokens last 12 hours: check the runner's clock and that AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_ECR point at ECR itself, then rerun.`
+    )
+  }
+  log.protect(authorizationToken)
+  log.protect(password)
+  return { authorizationToken, expiresAt }
+}
