@@ -50,7 +50,7 @@ test('a debug run points its stack traces at src/', async () => {
 
   expectOneLineFailure(result, /^No AWS credentials found/)
   expect(frames(result.stderr)).toContainEqual(expect.stringContaining(`${resolve('src/run/main.ts')}:`))
-  expect(result.stderr).toMatch(/\/src\/main\.ts:\d+:\d+\)$/m)
+  expect(result.stderr).toMatch(/\/src\/run\/main\.ts:\d+:\d+\)$/m)
   expectNoLeaks(result, [API_TOKEN])
 })
 

@@ -10,13 +10,14 @@ import path from 'node:path'
 import { CoverageReport } from 'monocart-coverage-reports'
 
 /**
- * The merged floors; each sits just under what was measured when it was set (89.6% of lines, 76.5% of
- * branches, 88.2% of functions), to catch a drop, not noise. The merged numbers are a lower bound: where
+ * The merged floors; each sits just under what was measured when it was set (89.7% of lines, 79.5% of
+ * branches, 91.0% of functions, with the Lambda handler's scenarios run against src/ too), to catch a drop,
+ * not noise. The merged numbers are a lower bound: where
  * terser inlined one function into another (summary.ts's helpers into writeSummary) the bundle's ranges
  * map back to the wrong lines, and a block one kind of test skipped can hide a line the other ran (the
  * end-to-end runs alone measured 92.0% of lines and 81.3% of branches; the unit tests alone 77.0% and 73.2%).
  */
-export const FLOORS = { lines: 89, branches: 75, functions: 87 }
+export const FLOORS = { lines: 89.3, branches: 78.5, functions: 90 }
 
 /** @type {Map<string, boolean>} */
 const chunkFromSrc = new Map()
