@@ -3,7 +3,7 @@ import { ECRClient, GetAuthorizationTokenCommand, type ECRClientConfig } from '@
 import { ActionError } from '../common/errors.js'
 import { AnswerTooLargeError, certificateProblem, proxyRefusal, RunTimeLimitError, runTimeLimitMessage, type HttpClient } from '../http/http.js'
 import { untrusted } from '../common/untrusted.js'
-import { host } from '../hosts/host.js'
+import { credentialsError } from './credentials.js'
 
 export interface EcrToken {
   /** base64 of `AWS:<password>`: what Pipecat Cloud stores and what a registry takes as Basic auth. */
@@ -86,33 +86,17 @@ export function explainEcrError(error: unknown, region: string): ActionError {
   const name = (error as Error)?.name ?? ''
   const message = untrusted((error as Error)?.message ?? error)
   const who = /arn:aws[\w-]*:[\w+=,.@/:-]{1,200}/.exec(message)?.[0]
-  // How credentials are given differs by where the run is: a workflow step, or whatever a scheduler provides.
-  const fix = host().awsCredentialsFix
-  if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
-    return new ActionError(`No AWS credentials found: ${fix.missing}.`)
-  }
-  // The web identity step (GitLab OIDC, EKS IRSA): STS refused the token file for the role.
-  if (['InvalidIdentityToken', 'IDPRejectedClaim', 'IDPCommunicationError'].includes(name) || /AssumeRoleWithWebIdentity/.test(message)) {
-    return new ActionError(
-      `AWS STS refused to assume AWS_ROLE_ARN with the token in AWS_WEB_IDENTITY_TOKEN_FILE (${untrusted(name, 60)}: ${message}): check that the role's trust policy names this OIDC provider and audience (docs/outside-github.md).`
-    )
-  }
+  const credentials = credentialsError(error)
+  if (credentials) return credentials
   switch (name) {
     case 'AccessDeniedException':
       return new ActionError(
         `AWS denied ecr:GetAuthorizationToken${who ? ` to ${who}` : ''}: allow ecr:GetAuthorizationToken on Resource "*" in that role's policy (${SETUP}).`
       )
-    case 'ExpiredTokenException':
-    case 'ExpiredToken':
-      return new ActionError(`The AWS session has expired: ${fix.expired}.`)
     case 'ThrottlingException':
       return new ActionError(
         `ECR throttled GetAuthorizationToken in ${region} even after retries: rerun later, and give the refresh workflow a concurrency group so runs do not pile up.`
       )
-    case 'UnrecognizedClientException':
-    case 'InvalidSignatureException':
-    case 'InvalidClientTokenId':
-      return new ActionError(`AWS rejected the credentials (${name}): ${fix.rejected}.`)
     case 'ServerException':
     case 'InternalFailure':
     case 'ServiceUnavailable':

@@ -5,7 +5,7 @@
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { ActionError } from '../common/errors.js'
-import { host } from '../hosts/host.js'
+import { credentialsError } from './credentials.js'
 import { apiKeyFromSecret, secretValuesOf } from '../hosts/lambda-env.js'
 import * as log from '../common/log.js'
 import { untrusted } from '../common/untrusted.js'
@@ -51,9 +51,9 @@ export function explainSecretsManagerError(error: unknown, secretArn: string, re
   if (error instanceof ActionError) return error
   const name = (error as Error)?.name ?? ''
   const message = String((error as Error)?.message ?? error)
-  const fix = host().awsCredentialsFix
   const read = `secretsmanager:GetSecretValue on ${secretArn}`
-  if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) return new ActionError(`No AWS credentials found: ${fix.missing}.`)
+  const credentials = credentialsError(error)
+  if (credentials) return credentials
   // KMS refusals come back as AccessDeniedException or DecryptionFailure, naming KMS.
   if (name === 'DecryptionFailure' || (name === 'AccessDeniedException' && /\bKMS\b/i.test(message))) {
     return new ActionError(
@@ -71,13 +71,6 @@ export function explainSecretsManagerError(error: unknown, secretArn: string, re
       return new ActionError(
         `Secrets Manager refused to read ${secretArn} (InvalidRequestException: it is scheduled for deletion or disabled): restore the secret, or point PIPECAT_API_KEY_SECRET_ARN at another.`
       )
-    case 'ExpiredTokenException':
-    case 'ExpiredToken':
-      return new ActionError(`The AWS session has expired: ${fix.expired}.`)
-    case 'UnrecognizedClientException':
-    case 'InvalidSignatureException':
-    case 'InvalidClientTokenId':
-      return new ActionError(`AWS rejected the credentials (${name}): ${fix.rejected}.`)
   }
   return new ActionError(
     `Could not read ${secretArn} from Secrets Manager in ${region} (${untrusted(name, 60) || 'no answer'}): rerun; if it persists, check the service's status and the function's network (in a VPC it needs a NAT gateway or a Secrets Manager VPC endpoint).`
