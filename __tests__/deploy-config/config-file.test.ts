@@ -1,8 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
 import * as fs from 'node:fs/promises'
+import { readdirSync, statSync } from 'node:fs'
+import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { execFileSync } from 'node:child_process'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 
 // A switchable rename failure, to see what a write that fails halfway leaves behind.
 let failRename = false
@@ -10,6 +12,14 @@ let failRename = false
 // told apart by their mode (0444, 0555) and refused here as the kernel would refuse that user.
 const denied = new Set<string>()
 const deny = (path: string) => denied.add(path)
+const asRoot = () => process.getuid?.() === 0
+// What no file system does on demand: an access check failing with a given error, a file growing between
+// its check and its read, a disk filling mid-write, and a change made just before a given stat.
+const accessFailures = new Map<string, unknown>()
+let growAfterCheck: number | undefined
+let failWrite: Error | undefined
+let beforeStat: ((path: string) => Promise<void>) | undefined
+const unreadable = new Set<string>()
 jest.unstable_mockModule('node:fs/promises', () => ({
   ...fs,
   rename: async (from: string, to: string) => {
@@ -17,12 +27,46 @@ jest.unstable_mockModule('node:fs/promises', () => ({
     return fs.rename(from, to)
   },
   access: async (path: string, mode?: number) => {
-    if (denied.has(path) && process.getuid?.() === 0) throw Object.assign(new Error(`EACCES: permission denied, access '${path}'`), { code: 'EACCES' })
+    if (accessFailures.has(path)) throw accessFailures.get(path)
+    if (denied.has(path) && asRoot()) throw Object.assign(new Error(`EACCES: permission denied, access '${path}'`), { code: 'EACCES' })
     return fs.access(path, mode)
+  },
+  stat: async (path: string) => {
+    await beforeStat?.(path)
+    return fs.stat(path)
+  },
+  open: async (path: string, flags?: string | number, mode?: number) => {
+    const refused = (denied.has(dirname(path)) && flags === 'wx') || (unreadable.has(path) && flags !== 'wx')
+    if (refused && asRoot()) throw Object.assign(new Error(`EACCES: permission denied, open '${path}'`), { code: 'EACCES' })
+    const handle = await fs.open(path, flags, mode)
+    return new Proxy(handle, {
+      get(target, key) {
+        if (key === 'stat' && growAfterCheck !== undefined) {
+          const size = growAfterCheck
+          return async () => {
+            const checked = await target.stat()
+            await fs.truncate(path, size)
+            return checked
+          }
+        }
+        if (key === 'writeFile' && failWrite) {
+          const error = failWrite
+          return async () => {
+            throw error
+          }
+        }
+        const value: unknown = Reflect.get(target, key)
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value
+      }
+    })
   }
 }))
 const { MAX_CONFIG_BYTES, readDeployConfig, writeDeployConfig } = await import('../../src/deploy-config/config-file.js')
 const { ActionError } = await import('../../src/common/errors.js')
+
+const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+/** A message with a system error's own message inside its parentheses. */
+const withCause = (before: string, cause: string, after: string) => new RegExp(`^${literal(before)}\\(${literal(cause)}\\)${literal(after)}$`)
 
 describe('reading and writing the file', () => {
   let directory: string
@@ -35,6 +79,11 @@ describe('reading and writing the file', () => {
     process.umask(umask)
     failRename = false
     denied.clear()
+    accessFailures.clear()
+    unreadable.clear()
+    growAfterCheck = undefined
+    failWrite = undefined
+    beforeStat = undefined
     await fs.chmod(directory, 0o700)
     await fs.rm(directory, { recursive: true, force: true })
   })
@@ -183,6 +232,230 @@ describe('reading and writing the file', () => {
       } finally {
         process.chdir(cwd)
       }
+    })
+  })
+
+  describe('what the file holds is returned as it is: this module reads text, the caller parses it', () => {
+    it.each([
+      ['an empty file, as text rather than as a missing one', ''],
+      ['text that is not TOML', '{"agent_name": "a"}\n<<<<<<< HEAD\n'],
+      ['odd keys and values, unquoted, unicode and CRLF line ends', 'agent_name = "a"\r\n"ключ.с точкой" = "значение 🚀"\r\n[[secrets]]\r\n= =\r\n'],
+      ['exactly 1 MiB', 'x'.repeat(MAX_CONFIG_BYTES)]
+    ])('%s', async (_, text) => {
+      const file = join(directory, 'pcc-deploy.toml')
+      await fs.writeFile(file, text)
+
+      const read = await readDeployConfig(file, directory)
+
+      expect(read).toBe(text)
+      expect(read?.length).toBe(text.length)
+    })
+
+    it('writes text back unchanged, and a changed text in its place', async () => {
+      const file = join(directory, 'pcc-deploy.toml')
+      const text = 'agent_name = "a"\n# ключ 🚀\n'
+      await fs.writeFile(file, text)
+      await fs.chmod(file, 0o640)
+
+      await writeDeployConfig(file, text, directory)
+      const unchanged = await readDeployConfig(file, directory)
+      await writeDeployConfig(file, `${text}image = "b"\n`, directory)
+
+      expect(unchanged).toBe(text)
+      expect(await readDeployConfig(file, directory)).toBe(`${text}image = "b"\n`)
+      expect((await fs.stat(file)).mode & 0o777).toBe(0o640)
+      expect(await fs.readdir(directory)).toStrictEqual(['pcc-deploy.toml'])
+    })
+  })
+
+  describe('paths that cannot be read, each with its cause', () => {
+    it('a path under a regular file, for reading and for writing', async () => {
+      await fs.writeFile(join(directory, 'agents'), 'not a folder\n')
+      const file = join(directory, 'agents', 'pcc-deploy.toml')
+      const message = withCause(
+        `Input config-file: could not read ${file} `,
+        `ENOTDIR: not a directory, stat '${file}'`,
+        '; check the path and its permissions.'
+      )
+
+      await expect(readDeployConfig(file, directory)).rejects.toThrow(message)
+      await expect(writeDeployConfig(file, 'agent_name = "a"\n', directory)).rejects.toThrow(message)
+      expect(await fs.readFile(join(directory, 'agents'), 'utf8')).toBe('not a folder\n')
+    })
+
+    it('a loop of links', async () => {
+      const file = join(directory, 'pcc-deploy.toml')
+      await fs.symlink('other.toml', file)
+      await fs.symlink('pcc-deploy.toml', join(directory, 'other.toml'))
+
+      await expect(readDeployConfig(file, directory)).rejects.toThrow(
+        withCause(
+          `Input config-file: could not read ${file} `,
+          `ELOOP: too many symbolic links encountered, stat '${file}'`,
+          '; check the path and its permissions.'
+        )
+      )
+    })
+
+    it('a file the runner may not read, naming the reason', async () => {
+      const file = join(await fs.realpath(directory), 'pcc-deploy.toml')
+      await fs.writeFile(file, 'agent_name = "a"\n')
+      await fs.chmod(file, 0o200)
+      unreadable.add(file)
+
+      await expect(readDeployConfig(file, directory)).rejects.toThrow(
+        withCause(`Input config-file: could not read ${file} `, `EACCES: permission denied, open '${file}'`, '; check the path and its permissions.')
+      )
+    })
+
+    it('a socket', async () => {
+      const socket = join(directory, 'pcc-deploy.toml')
+      const server: Server = createServer()
+      await new Promise<void>(done => server.listen(socket, done))
+      try {
+        await expect(readDeployConfig(socket, directory)).rejects.toThrow(
+          new ActionError(`Input config-file: ${socket} is a socket, not a regular file; give the path of a pcc-deploy.toml file. Nothing was read or changed.`)
+        )
+      } finally {
+        await new Promise<void>(done => server.close(() => done()))
+      }
+    })
+
+    const blockDevice = readdirSync('/dev')
+      .map(name => join('/dev', name))
+      .find(path => {
+        try {
+          return statSync(path).isBlockDevice()
+        } catch {
+          return false
+        }
+      })
+    ;(blockDevice ? it : it.skip)('a block device, through a link', async () => {
+      const link = join(directory, 'pcc-deploy.toml')
+      await fs.symlink(blockDevice as string, link)
+
+      await expect(readDeployConfig(link, directory)).rejects.toThrow(
+        new ActionError(`Input config-file: ${link} is a device, not a regular file; give the path of a pcc-deploy.toml file. Nothing was read or changed.`)
+      )
+    })
+
+    it('a file that grows past 1 MiB between its check and its read, unread', async () => {
+      const file = join(directory, 'pcc-deploy.toml')
+      await fs.writeFile(file, 'agent_name = "a"\n')
+      growAfterCheck = MAX_CONFIG_BYTES + 1
+
+      await expect(readDeployConfig(file, directory)).rejects.toThrow(
+        new ActionError(
+          `Input config-file: ${file} is over 1 MiB, far more than a deploy config ever is; give the path of the pcc-deploy.toml itself. Nothing was read or changed.`
+        )
+      )
+    })
+  })
+
+  it('takes a workspace that does not exist yet as the path it names', async () => {
+    const workspace = join(directory, 'checkout')
+
+    expect(await readDeployConfig(join(workspace, 'agents', 'pcc-deploy.toml'), workspace)).toBeUndefined()
+    await expect(readDeployConfig(join(directory, 'pcc-deploy.toml'), workspace)).rejects.toThrow(
+      new ActionError(
+        `Input config-file: ${join(directory, 'pcc-deploy.toml')} resolves to ${join(await fs.realpath(directory), 'pcc-deploy.toml')}, outside the workspace ${workspace}; give a path inside the repository checkout, with no link leading out of it. Nothing was changed.`
+      )
+    )
+  })
+
+  it.each([
+    ['an error with no code, by its message', new Error('refused by the sandbox policy'), 'refused by the sandbox policy'],
+    ['a value that is not an error, as text', 'EROFS', 'EROFS']
+  ])('describes a failed write check with %s', async (_, failure, said) => {
+    const file = join(directory, 'pcc-deploy.toml')
+    await fs.writeFile(file, 'agent_name = "a"\n')
+    const real = await fs.realpath(file)
+    accessFailures.set(real, failure)
+
+    await expect(readDeployConfig(file, directory)).rejects.toThrow(
+      new ActionError(
+        `Input config-file: ${file} is not writable (${said}); make it writable for the runner's user (chmod u+w), or set config-file to another path. Nothing was changed.`
+      )
+    )
+    accessFailures.clear()
+    accessFailures.set(dirname(real), failure)
+    await expect(readDeployConfig(file, directory)).rejects.toThrow(
+      new ActionError(
+        `Input config-file: ${file} cannot be written: the directory ${dirname(real)} is not writable (${said}); make it writable for the runner's user, or set config-file to a path in a writable directory. Nothing was changed.`
+      )
+    )
+  })
+
+  describe('a write that fails leaves the old file and no temp file', () => {
+    it('when the directory became read-only after the check', async () => {
+      const file = join(directory, 'pcc-deploy.toml')
+      await fs.writeFile(file, 'agent_name = "a"\n')
+      await fs.chmod(directory, 0o555)
+      deny(directory)
+
+      await expect(writeDeployConfig(file, 'agent_name = "b"\n', directory)).rejects.toThrow(
+        new RegExp(
+          `^Input config-file: could not write ${literal(file)} \\(EACCES: permission denied, open '${literal(directory)}/\\.pcc-deploy\\.toml\\.[0-9a-f]{12}\\.tmp'\\); check that its directory is writable\\. The file was left as it was\\.$`
+        )
+      )
+      expect(await fs.readFile(file, 'utf8')).toBe('agent_name = "a"\n')
+      expect(await fs.readdir(directory)).toStrictEqual(['pcc-deploy.toml'])
+    })
+
+    it('when the disk fills during the write', async () => {
+      const file = join(directory, 'pcc-deploy.toml')
+      await fs.writeFile(file, 'agent_name = "a"\n')
+      failWrite = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
+
+      await expect(writeDeployConfig(file, 'agent_name = "b"\n', directory)).rejects.toThrow(
+        new ActionError(
+          `Input config-file: could not write ${file} (ENOSPC: no space left on device, write); check that its directory is writable. The file was left as it was.`
+        )
+      )
+      expect(await fs.readFile(file, 'utf8')).toBe('agent_name = "a"\n')
+      expect(await fs.readdir(directory)).toStrictEqual(['pcc-deploy.toml'])
+    })
+
+    /** Runs `change` just before the second stat of the file: the write's own, after its location was checked. */
+    function beforeTheWrite(file: string, change: () => Promise<void>) {
+      let seen = 0
+      beforeStat = async path => {
+        if (path === file && ++seen === 2) await change()
+      }
+    }
+
+    it('when the file was replaced by a directory after its location was checked', async () => {
+      const file = join(await fs.realpath(directory), 'pcc-deploy.toml')
+      await fs.writeFile(file, 'agent_name = "a"\n')
+      beforeTheWrite(file, async () => {
+        await fs.rm(file)
+        await fs.mkdir(file)
+      })
+
+      await expect(writeDeployConfig(file, 'agent_name = "b"\n', directory)).rejects.toThrow(
+        new ActionError(`Input config-file: ${file} is a directory; give a file path such as pcc-deploy.toml.`)
+      )
+      expect((await fs.stat(file)).isDirectory()).toBe(true)
+      expect(await fs.readdir(directory)).toStrictEqual(['pcc-deploy.toml'])
+    })
+
+    it('when the file was replaced by a link to itself after its location was checked', async () => {
+      const file = join(await fs.realpath(directory), 'pcc-deploy.toml')
+      await fs.writeFile(file, 'agent_name = "a"\n')
+      beforeTheWrite(file, async () => {
+        await fs.rm(file)
+        await fs.symlink('pcc-deploy.toml', file)
+      })
+
+      await expect(writeDeployConfig(file, 'agent_name = "b"\n', directory)).rejects.toThrow(
+        withCause(
+          `Input config-file: could not write ${file} `,
+          `ELOOP: too many symbolic links encountered, stat '${file}'`,
+          '; check that its directory is writable. The file was left as it was.'
+        )
+      )
+      expect(await fs.readlink(file)).toBe('pcc-deploy.toml')
+      expect(await fs.readdir(directory)).toStrictEqual(['pcc-deploy.toml'])
     })
   })
 })

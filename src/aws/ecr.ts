@@ -106,10 +106,18 @@ export function explainEcrError(error: unknown, region: string): ActionError {
     case 'NetworkError':
       return new ActionError(`Could not reach ECR in ${region} (${message}): check the runner's network and its HTTPS_PROXY / NO_PROXY settings, then rerun.`)
   }
-  if (((error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode ?? 0) >= 500) return serverFault(name, region)
-  return new ActionError(
-    `ECR GetAuthorizationToken failed in ${region} (${untrusted(name, 60)}: ${message}): check aws-region and the role's ECR permissions (${SETUP}).`
-  )
+  const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode
+  if ((status ?? 0) >= 500) return serverFault(name, region)
+  // The SDK marks an answer it could not read ($response) apart from an error ECR itself sent ($fault): HTML
+  // from a proxy, or JSON from something that is not ECR. Its own hint (a hidden field) is no use to a user.
+  if (typeof error === 'object' && error !== null && '$response' in error && !('$fault' in error)) {
+    const what = untrusted((error as unknown as Error).message?.split('\n')[0] ?? '', 120)
+    return new ActionError(
+      `ECR in ${region} gave an answer that is not ECR's (HTTP ${status ?? 'status unknown'}: ${what}): a proxy, or AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_ECR, may be sending the request somewhere else; check them, then rerun.`
+    )
+  }
+  const cause = [untrusted(name, 60), message].filter(Boolean).join(': ')
+  return new ActionError(`ECR GetAuthorizationToken failed in ${region} (${cause}): check aws-region and the role's ECR permissions (${SETUP}).`)
 }
 
 /**

@@ -4,6 +4,7 @@ import { constants } from 'node:fs'
 import { type Stats } from 'node:fs'
 import { access, type FileHandle, lstat, mkdir, open, readlink, realpath, rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path'
+import { types } from 'node:util'
 import { ActionError } from '../common/errors.js'
 
 /** Far larger than any deploy config: a bigger file is not one, and is not read. */
@@ -189,5 +190,6 @@ function errorCode(error: unknown): string | undefined {
 }
 
 function reason(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
+  // isNativeError, not instanceof: an error from Node's file system may come from another realm (a test's vm).
+  return types.isNativeError(error) || error instanceof Error ? error.message : String(error)
 }

@@ -373,7 +373,7 @@ export async function checkPullSecret(
   const region = existing.region
   if (!region) {
     throw new ActionError(
-      `${SERVICE} listed secret set ${secret.secretName} with an odd region (${untrusted(existing.region, 80)}): check that pipecat-api-url points at the Pipecat Cloud API, then rerun.`
+      `${SERVICE} listed secret set ${secret.secretName} with an empty region, which it never does: check that pipecat-api-url points at the Pipecat Cloud API, then rerun.`
     )
   }
   if (secret.region !== undefined && region !== secret.region) {
