@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 import { EXPIRY_PATTERN, expiryStatement, failureComment, failureIssueBody, recoveryComment, type Failure } from '../../src/github/alert-text.js'
 
 const NOW = new Date('2026-03-01T12:00:00.000Z')
@@ -11,14 +11,6 @@ const CONSEQUENCE =
   'From then on Pipecat Cloud cannot pull the image with the stored secret: new agents, scale-outs and restarts fail ' +
   '(`ImagePullBackOff`) until a refresh succeeds. Agents already running keep running.'
 const NOTHING_STORED = 'Nothing was stored: the secret set keeps its previous token.'
-
-// The "stored" sentence says its expiry relative to the clock, not to an injected now: the clock is pinned.
-beforeEach(() => {
-  jest.useFakeTimers({ now: NOW })
-})
-afterEach(() => {
-  jest.useRealTimers()
-})
 
 describe('the body of a new alert issue', () => {
   const single = { secretName: SECRET, runUrl: RUN }
@@ -67,8 +59,8 @@ describe('the body of a new alert issue', () => {
   ])('says what a run that left the secret %s (expiry %s) changed', (secret, expiresAt, sentence) => {
     const failure: Failure = { message: 'boom', secret, ...(expiresAt ? { expiresAt } : {}) }
 
-    const body = failureIssueBody(single, failure, 'boom', EXPIRY)
-    const comment = failureComment(failure, 'boom', RUN, EXPIRY)
+    const body = failureIssueBody(single, failure, 'boom', EXPIRY, NOW)
+    const comment = failureComment(failure, 'boom', RUN, EXPIRY, NOW)
 
     expect(body.split('\n')[0]).toBe(`The refresh of the Pipecat Cloud image pull secret \`${SECRET}\` failed. ${sentence}`)
     expect(comment.split('\n')[2]).toBe(sentence)

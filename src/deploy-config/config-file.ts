@@ -26,7 +26,7 @@ export async function readDeployConfig(path: string, workspace: string): Promise
       checkKind(path, await file.stat())
       const buffer = Buffer.alloc(MAX_CONFIG_BYTES + 1)
       const { bytesRead } = await file.read(buffer, 0, buffer.length, 0)
-      if (bytesRead > MAX_CONFIG_BYTES) throw tooLarge(path, bytesRead)
+      if (bytesRead > MAX_CONFIG_BYTES) throw tooLarge(path)
       text = buffer.toString('utf8', 0, bytesRead)
     } catch (error) {
       if (error instanceof ActionError) throw error
@@ -101,12 +101,12 @@ function checkKind(path: string, stats: Stats): void {
           : 'not a file'
     throw new ActionError(`Input config-file: ${path} is ${kind}, not a regular file; give the path of a pcc-deploy.toml file. Nothing was read or changed.`)
   }
-  if (stats.size > MAX_CONFIG_BYTES) throw tooLarge(path, stats.size)
+  if (stats.size > MAX_CONFIG_BYTES) throw tooLarge(path)
 }
 
-function tooLarge(path: string, bytes: number): ActionError {
+function tooLarge(path: string): ActionError {
   return new ActionError(
-    `Input config-file: ${path} is ${bytes > MAX_CONFIG_BYTES ? `over ${MAX_CONFIG_BYTES / 1024 / 1024} MiB` : `${bytes} bytes`}, far more than a deploy config ever is; give the path of the pcc-deploy.toml itself. Nothing was read or changed.`
+    `Input config-file: ${path} is over ${MAX_CONFIG_BYTES / 1024 / 1024} MiB, far more than a deploy config ever is; give the path of the pcc-deploy.toml itself. Nothing was read or changed.`
   )
 }
 

@@ -36,7 +36,7 @@ interface IssueTarget {
 }
 
 /** One sentence on what the failed run left in Pipecat Cloud: stored but not ready is not "not updated". */
-function whatHappened(failure: Pick<Failure, 'secret' | 'expiresAt'>): string {
+function whatHappened(failure: Pick<Failure, 'secret' | 'expiresAt'>, now: Date): string {
   switch (failure.secret) {
     case 'untouched':
     case 'checked':
@@ -46,7 +46,7 @@ function whatHappened(failure: Pick<Failure, 'secret' | 'expiresAt'>): string {
     case 'stored':
       return (
         `The new token was stored, but Pipecat Cloud did not report the set ready; if it becomes ready, it holds ` +
-        `a token that expires at ${failure.expiresAt ? whenWithRelative(failure.expiresAt) : 'an unknown time'}.`
+        `a token that expires at ${failure.expiresAt ? whenWithRelative(failure.expiresAt, now) : 'an unknown time'}.`
       )
     case 'ready':
       return 'The secret set was refreshed and is ready; a later step of the run failed.'
@@ -54,26 +54,28 @@ function whatHappened(failure: Pick<Failure, 'secret' | 'expiresAt'>): string {
 }
 
 /** With several targets: which failed and what each left behind, one item each. */
-function failedTargets(failure: Failure): string[] {
+function failedTargets(failure: Failure, now: Date): string[] {
   if (!failure.failedTargets) return []
   return [
     '',
-    ...failure.failedTargets.map(target => `- \`${target.secretName}\` (${target.region ?? 'default region'}): ${whatHappened(target)} Its error is below.`)
+    ...failure.failedTargets.map(
+      target => `- \`${target.secretName}\` (${target.region ?? 'default region'}): ${whatHappened(target, now)} Its error is below.`
+    )
   ]
 }
 
-function opening(target: IssueTarget, failure: Failure): string {
-  if (!failure.failedTargets) return `The refresh of the Pipecat Cloud image pull secret \`${target.secretName}\` failed. ${whatHappened(failure)}`
+function opening(target: IssueTarget, failure: Failure, now: Date): string {
+  if (!failure.failedTargets) return `The refresh of the Pipecat Cloud image pull secret \`${target.secretName}\` failed. ${whatHappened(failure, now)}`
   const names = failure.failedTargets.map(each => `\`${each.secretName}\``).join(', ')
   const all = (target.secretNames ?? []).map(name => `\`${name}\``).join(', ')
   return `The refresh of the Pipecat Cloud image pull secrets for \`${target.registry ?? ''}\` failed for ${names} (of ${all}); the others were refreshed.`
 }
 
-export function failureIssueBody(target: IssueTarget, failure: Failure, message: string, expiry: string): string {
+export function failureIssueBody(target: IssueTarget, failure: Failure, message: string, expiry: string, now: Date = new Date()): string {
   return capped(
     [
-      opening(target, failure),
-      ...failedTargets(failure),
+      opening(target, failure, now),
+      ...failedTargets(failure, now),
       '',
       '**Error**',
       '',
@@ -127,10 +129,10 @@ export function expiryStatement(failure: Failure, known: { recorded?: Date; last
   return `${verdict} ${sources.join(' ')} ${consequence}`
 }
 
-export function failureComment(failure: Failure, message: string, runUrl: string, expiry: string): string {
+export function failureComment(failure: Failure, message: string, runUrl: string, expiry: string, now: Date = new Date()): string {
   const happened = failure.failedTargets
-    ? `Failed this time: ${failure.failedTargets.map(each => `\`${each.secretName}\``).join(', ')}; the others were refreshed.${failedTargets(failure).join('\n')}`
-    : whatHappened(failure)
+    ? `Failed this time: ${failure.failedTargets.map(each => `\`${each.secretName}\``).join(', ')}; the others were refreshed.${failedTargets(failure, now).join('\n')}`
+    : whatHappened(failure, now)
   return capped([`The refresh failed again: ${runUrl}`, '', happened, '', fenced(message), '', `**Stored secret expires:** ${expiry}`].join('\n'))
 }
 

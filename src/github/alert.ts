@@ -90,7 +90,7 @@ export async function reportFailure(target: AlertTarget, failure: Failure, lastR
   const expiry = expiryStatement(failure, { recorded, lastRun }, now)
   if (open) {
     await attempt('comment on an issue', context, () =>
-      github.rest.issues.createComment({ ...repo, issue_number: open.number, body: failureComment(failure, message, target.runUrl, expiry) })
+      github.rest.issues.createComment({ ...repo, issue_number: open.number, body: failureComment(failure, message, target.runUrl, expiry, now) })
     )
     return { action: 'commented', issueNumber: open.number }
   }
@@ -101,7 +101,7 @@ export async function reportFailure(target: AlertTarget, failure: Failure, lastR
       ...repo,
       title,
       labels: [ALERT_LABEL],
-      body: failureIssueBody(target, failure, message, expiry)
+      body: failureIssueBody(target, failure, message, expiry, now)
     })
   )
   return { action: 'opened', issueNumber: created.data.number }
