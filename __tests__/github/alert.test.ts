@@ -16,20 +16,18 @@ const NO_RUNS = { missing: 'this workflow has no successful run yet' }
 
 type Emulator = Awaited<ReturnType<typeof startGitHubEmulator>>
 
+/** The alert's target: run 1001 of acme/voice-bot, its secret, and the GitHub API at `apiUrl`. */
+function alertTarget(apiUrl: string, timeoutMs = 30_000): AlertTarget {
+  return { token: TOKEN, repository: 'acme/voice-bot', runUrl: 'https://github.com/acme/voice-bot/actions/runs/1001', secretName: SECRET, apiUrl, timeoutMs }
+}
+
 describe('alert issue', () => {
   let github: Emulator
   let target: AlertTarget
 
   beforeEach(async () => {
     github = await startGitHubEmulator({ token: TOKEN })
-    target = {
-      token: TOKEN,
-      repository: 'acme/voice-bot',
-      runUrl: 'https://github.com/acme/voice-bot/actions/runs/1001',
-      secretName: SECRET,
-      apiUrl: github.url,
-      timeoutMs: 30_000
-    }
+    target = alertTarget(github.url)
   })
 
   afterEach(async () => {
@@ -194,14 +192,7 @@ describe('alert issue: what it trusts and what it says', () => {
 
   async function start(options: Parameters<typeof startGitHubEmulator>[0] = {}) {
     github = await startGitHubEmulator({ token: TOKEN, others: { [OTHER]: 'mallory' }, ...options })
-    target = {
-      token: TOKEN,
-      repository: 'acme/voice-bot',
-      runUrl: 'https://github.com/acme/voice-bot/actions/runs/1001',
-      secretName: SECRET,
-      apiUrl: github.url,
-      timeoutMs: 30_000
-    }
+    target = alertTarget(github.url)
   }
   afterEach(async () => {
     await github.close()
@@ -363,14 +354,7 @@ describe('alert issue: each answer GitHub gives', () => {
 
   beforeEach(async () => {
     github = await startGitHubEmulator({ token: TOKEN })
-    target = {
-      token: TOKEN,
-      repository: 'acme/voice-bot',
-      runUrl: 'https://github.com/acme/voice-bot/actions/runs/1001',
-      secretName: SECRET,
-      apiUrl: github.url,
-      timeoutMs: 30_000
-    }
+    target = alertTarget(github.url)
   })
   afterEach(async () => {
     await github.close()
@@ -610,14 +594,7 @@ describe('alert issue: answers the emulator does not give', () => {
       const route = routes[`${req.method} ${pathname}${state}`]
       return route ? route(req, res) : json(res, 404, { message: 'Not Found' })
     })
-    target = {
-      token: TOKEN,
-      repository: 'acme/voice-bot',
-      runUrl: 'https://github.com/acme/voice-bot/actions/runs/1001',
-      secretName: SECRET,
-      apiUrl: server.url,
-      timeoutMs: 10_000
-    }
+    target = alertTarget(server.url, 10_000)
   })
   afterEach(async () => {
     await server.close()
