@@ -56,7 +56,11 @@ export async function handler(_event: unknown, context: LambdaContext = {}): Pro
   if (!inputs || 'problem' in config) return fail(host, problem as string)
   if (inputs.debug) process.setSourceMapsEnabled(true)
 
-  const [{ run, runTimeLimitMs }, { readApiKey }] = await Promise.all([import('./run/main.js'), import('./aws/secrets-manager.js')])
+  const [{ run, runTimeLimitMs }, { readApiKey }, { createHttpClient }] = await Promise.all([
+    import('./run/main.js'),
+    import('./aws/secrets-manager.js'),
+    import('./http/http.js')
+  ])
   const needMs = invocationLimitMs(inputs, runTimeLimitMs(inputs))
   const remainingMs = context.getRemainingTimeInMillis?.()
   if (remainingMs !== undefined && remainingMs < needMs) {
@@ -71,7 +75,11 @@ export async function handler(_event: unknown, context: LambdaContext = {}): Pro
   inputs.environmentSecrets.forEach(log.protect)
   let apiToken: string
   try {
-    apiToken = await readApiKey(config.secretArn, { region: config.secretRegion, requestTimeoutMs: inputs.requestTimeoutMs })
+    apiToken = await readApiKey(config.secretArn, {
+      region: config.secretRegion,
+      requestTimeoutMs: inputs.requestTimeoutMs,
+      http: createHttpClient({ timeoutMs: inputs.requestTimeoutMs, proxy: inputs.proxy })
+    })
   } catch (error) {
     return fail(host, error instanceof ActionError ? error.message : unexpectedErrorMessage(error, 'reading the Pipecat Cloud key from Secrets Manager'))
   }

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { startEcrEmulator } from '../emulators/ecr.js'
 import { startPipecatEmulator } from '../emulators/pipecat.js'
 import { startSecretsManagerEmulator } from '../emulators/secrets-manager.js'
+import { startConnectProxy } from '../support/connect-proxy.js'
 import { AWS_SECRET, awsEnv, expectNoLeaks, SECRET_NAME, type ActionRun, type Ecr, type Pipecat } from './harness.js'
 
 // The Lambda handler as Lambda runs it: the bundle (dist/lambda/index.js, e2e/lambda.test.ts) or its source
@@ -233,6 +234,50 @@ export function lambdaSuite(load: () => Promise<unknown>): void {
 
     expect(invocation.error?.message).toMatch(message)
     expect(invocation.lines.filter(line => line.level === 'ERROR')).toHaveLength(1)
+    expect(ecr.requests.length + pipecat.requests.length).toBe(0)
+    expectNoLeak(invocation)
+  })
+
+  test("the function's proxy carries the key's read from Secrets Manager, as it carries ECR and Pipecat Cloud", async () => {
+    const proxy = await startConnectProxy()
+    try {
+      configure({ HTTP_PROXY: proxy.url })
+      const invocation = await invoke()
+
+      expect(invocation.error).toBeUndefined()
+      expect(invocation.result?.['secret-name']).toBe(SECRET_NAME)
+      const hostOf = (url: string) => new URL(url).host
+      expect(proxy.counts()[hostOf(secretsManager.url)]).toBeGreaterThanOrEqual(1)
+      expect(new Set(proxy.targets())).toEqual(new Set([hostOf(secretsManager.url), hostOf(ecr.url), hostOf(pipecat.url)]))
+      expect(secretsManager.requests).toHaveLength(1)
+      expectNoLeak(invocation)
+    } finally {
+      await proxy.close()
+    }
+  })
+
+  test('a proxy that refuses Secrets Manager fails in one line naming the proxy, before ECR and Pipecat Cloud', async () => {
+    const proxy = await startConnectProxy({ refuseWith: 403 })
+    try {
+      configure({ HTTP_PROXY: proxy.url })
+      const invocation = await invoke()
+
+      expect(invocation.error?.message).toMatch(/^Could not reach Secrets Manager at 127\.0\.0\.1: the proxy refused to connect to 127\.0\.0\.1 \(403\): /)
+      expect(invocation.error?.message).not.toMatch(/\n/)
+      expect(requestsSeen()).toBe(0)
+      expectNoLeak(invocation)
+    } finally {
+      await proxy.close()
+    }
+  })
+
+  test("Secrets Manager out of reach fails in one line with the cause, after the SDK's tries", async () => {
+    configure({ AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:1' })
+    const invocation = await invoke()
+
+    expect(invocation.error?.message).toMatch(
+      /^Could not reach Secrets Manager in [a-z0-9-]+ to read arn:aws:secretsmanager:\S+ \([^)]*refused[^)]*\): check the function's network \(in a VPC it needs a NAT gateway or a Secrets Manager VPC endpoint\) and its HTTPS_PROXY \/ NO_PROXY settings, then rerun\.$/
+    )
     expect(ecr.requests.length + pipecat.requests.length).toBe(0)
     expectNoLeak(invocation)
   })

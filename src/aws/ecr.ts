@@ -1,65 +1,15 @@
 import * as log from '../common/log.js'
-import { ECRClient, GetAuthorizationTokenCommand, type ECRClientConfig } from '@aws-sdk/client-ecr'
+import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr'
 import { ActionError } from '../common/errors.js'
-import { AnswerTooLargeError, certificateProblem, proxyRefusal, RunTimeLimitError, runTimeLimitMessage, type HttpClient } from '../http/http.js'
+import { type HttpClient } from '../http/http.js'
 import { untrusted } from '../common/untrusted.js'
 import { credentialsError } from './credentials.js'
+import { sdkRequestHandler } from './sdk-http.js'
 
 export interface EcrToken {
   /** base64 of `AWS:<password>`: what Pipecat Cloud stores and what a registry takes as Basic auth. */
   authorizationToken: string
   expiresAt: Date
-}
-
-/** The SDK's own request handler interface, as the client's config declares it. */
-type SdkRequestHandler = Extract<NonNullable<ECRClientConfig['requestHandler']>, { httpHandlerConfigs: (...args: never[]) => unknown }>
-type SdkRequest = Parameters<SdkRequestHandler['handle']>[0]
-type SdkHandlerOptions = Parameters<SdkRequestHandler['handle']>[1]
-
-/**
- * Sends the SDK's requests through the project's HTTP client, so ECR gets the same proxy settings and
- * timeouts as every other call. One try per call: the SDK's own retry strategy decides about retries.
- */
-function sdkRequestHandler(http: HttpClient, runLimitSeconds = 0): SdkRequestHandler {
-  return {
-    async handle(request: SdkRequest, options?: SdkHandlerOptions) {
-      const query = new URLSearchParams()
-      for (const [key, value] of Object.entries(request.query ?? {})) {
-        for (const item of Array.isArray(value) ? value : [value]) query.append(key, item ?? '')
-      }
-      const search = query.size ? `?${query.toString()}` : ''
-      const url = `${request.protocol}//${request.hostname}${request.port ? `:${request.port}` : ''}${request.path}${search}`
-      const { host: _host, ...headers } = request.headers
-      try {
-        const answer = await http.sendOnce(
-          { method: request.method as 'POST', url, headers, body: request.body as string | Uint8Array | undefined },
-          options?.abortSignal as AbortSignal | undefined
-        )
-        return { response: { statusCode: answer.status, headers: answer.headers, body: new Uint8Array(answer.body) } }
-      } catch (error) {
-        const refused = proxyRefusal(error, request.hostname)
-        if (refused) throw new ActionError(`Could not reach ECR at ${request.hostname}: ${refused}.`)
-        const certificate = certificateProblem(error, 'ECR', request.hostname, 'aws-region and AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_ECR')
-        if (certificate) throw new ActionError(certificate)
-        if (error instanceof RunTimeLimitError) throw new ActionError(runTimeLimitMessage('ECR', request.hostname, runLimitSeconds))
-        if (error instanceof AnswerTooLargeError) {
-          throw new ActionError(
-            `ECR at ${request.hostname} sent an answer larger than a token answer ever is: something other than ECR may be answering; check AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_ECR and the runner's proxy settings.`
-          )
-        }
-        // Names the SDK's retry strategy recognises as transient, so resets and timeouts are retried.
-        const code = (error as { code?: string }).code ?? ''
-        const transient = new Error(http.describeFailure(error), { cause: error })
-        const timedOut = /TIMEOUT|TIMEDOUT/.test(code)
-        transient.name = timedOut ? 'TimeoutError' : 'NetworkError'
-        Object.assign(transient, { code: timedOut ? 'ETIMEDOUT' : 'ECONNRESET' })
-        throw transient
-      }
-    },
-    updateHttpClientConfig() {},
-    httpHandlerConfigs: () => ({}),
-    destroy() {}
-  }
 }
 
 const SETUP = 'see docs/aws-setup.md'
@@ -133,7 +83,17 @@ export interface EcrOptions {
 
 export async function getEcrToken(region: string, http: HttpClient, options: EcrOptions): Promise<EcrToken> {
   const now = options.now ?? new Date()
-  const client = new ECRClient({ region, maxAttempts: 4, requestHandler: sdkRequestHandler(http, options.runLimitSeconds) })
+  const client = new ECRClient({
+    region,
+    maxAttempts: 4,
+    requestHandler: sdkRequestHandler(http, {
+      name: 'ECR',
+      endpoints: 'AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_ECR',
+      region: 'aws-region',
+      answer: 'a token answer',
+      runLimitSeconds: options.runLimitSeconds
+    })
+  })
   const budget = AbortSignal.timeout(options.budgetMs)
   let data
   try {

@@ -6,6 +6,8 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { ActionError } from '../common/errors.js'
 import { credentialsError } from './credentials.js'
+import { sdkRequestHandler } from './sdk-http.js'
+import { type HttpClient } from '../http/http.js'
 import { apiKeyFromSecret, secretValuesOf } from '../hosts/lambda-env.js'
 import * as log from '../common/log.js'
 import { untrusted } from '../common/untrusted.js'
@@ -15,6 +17,8 @@ export interface SecretReadOptions {
   region: string
   /** Each request's limit; the read as a whole gets three of them. */
   requestTimeoutMs: number
+  /** The project's HTTP client, so the read honours the same proxy settings as every other call. */
+  http: HttpClient
 }
 
 export async function readApiKey(secretArn: string, options: SecretReadOptions): Promise<string> {
@@ -22,7 +26,12 @@ export async function readApiKey(secretArn: string, options: SecretReadOptions):
   const client = new SecretsManagerClient({
     region: options.region,
     maxAttempts: 3,
-    requestHandler: { requestTimeout: options.requestTimeoutMs, connectionTimeout: options.requestTimeoutMs }
+    requestHandler: sdkRequestHandler(options.http, {
+      name: 'Secrets Manager',
+      endpoints: 'AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_SECRETS_MANAGER',
+      region: "PIPECAT_API_KEY_SECRET_ARN's region",
+      answer: 'a secret'
+    })
   })
   let secretString: string | undefined
   try {
@@ -66,6 +75,11 @@ export function explainSecretsManagerError(error: unknown, secretArn: string, re
     case 'ResourceNotFoundException':
       return new ActionError(
         `Secrets Manager in ${region} has no secret ${secretArn} (ResourceNotFoundException): check PIPECAT_API_KEY_SECRET_ARN (the full ARN, with its 6-character suffix), or create the secret there.`
+      )
+    case 'TimeoutError':
+    case 'NetworkError':
+      return new ActionError(
+        `Could not reach Secrets Manager in ${region} to read ${secretArn} (${untrusted(message, 200)}): check the function's network (in a VPC it needs a NAT gateway or a Secrets Manager VPC endpoint) and its HTTPS_PROXY / NO_PROXY settings, then rerun.`
       )
     case 'InvalidRequestException':
       return new ActionError(
