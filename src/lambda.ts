@@ -61,27 +61,38 @@ export async function handler(_event: unknown, context: LambdaContext = {}): Pro
     import('./aws/secrets-manager.js'),
     import('./http/http.js')
   ])
+  // The execution role's AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, and the heartbeat URLs, are redacted from the first request on.
+  inputs.environmentSecrets.forEach(log.protect)
+  if (inputs.heartbeat) [inputs.heartbeat.url, inputs.heartbeat.failureUrl].forEach(log.protect)
+  const http = createHttpClient({ timeoutMs: inputs.requestTimeoutMs, proxy: inputs.proxy })
+  const { heartbeat, dryRun, requestTimeoutMs } = inputs
+  /** An invocation that fails before its run starts pings the heartbeat's failure form too, as a failed run does. */
+  async function failBeforeRun(message: string): Promise<never> {
+    const line = forLog(message)
+    // The line first: a ping the function's timeout cuts short must not take the line with it.
+    host.fail(line)
+    const leftMs = (context.getRemainingTimeInMillis?.() ?? Infinity) - 2_000
+    if (heartbeat && !dryRun && leftMs > 0) {
+      const { pingHeartbeat } = await import('./monitoring/run-report.js')
+      await pingHeartbeat(heartbeat, 'failure', http, Math.min(requestTimeoutMs, leftMs))
+    }
+    throw new RefreshFailed(line)
+  }
+
   const needMs = invocationLimitMs(inputs, runTimeLimitMs(inputs))
   const remainingMs = context.getRemainingTimeInMillis?.()
   if (remainingMs !== undefined && remainingMs < needMs) {
     const need = Math.ceil(needMs / 1000)
-    fail(
-      host,
+    await failBeforeRun(
       `The function's timeout leaves this invocation ${Math.floor(remainingMs / 1000)}s, less than the ${need}s a refresh may take (3 x REQUEST_TIMEOUT for the key, 60s + 6 x REQUEST_TIMEOUT + WAIT_TIMEOUT for the run, ${ENDING_MS / 1000}s for its report): raise the function's timeout to at least ${need}s (Lambda allows 900s), or lower REQUEST_TIMEOUT or WAIT_TIMEOUT.`
     )
   }
   if (remainingMs !== undefined) log.debug(`The invocation has ${Math.floor(remainingMs / 1000)}s left; a refresh may take up to ${Math.ceil(needMs / 1000)}s.`)
-  // The execution role's AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN are redacted from the first request on.
-  inputs.environmentSecrets.forEach(log.protect)
   let apiToken: string
   try {
-    apiToken = await readApiKey(config.secretArn, {
-      region: config.secretRegion,
-      requestTimeoutMs: inputs.requestTimeoutMs,
-      http: createHttpClient({ timeoutMs: inputs.requestTimeoutMs, proxy: inputs.proxy })
-    })
+    apiToken = await readApiKey(config.secretArn, { region: config.secretRegion, requestTimeoutMs, http })
   } catch (error) {
-    return fail(host, error instanceof ActionError ? error.message : unexpectedErrorMessage(error, 'reading the Pipecat Cloud key from Secrets Manager'))
+    return failBeforeRun(error instanceof ActionError ? error.message : unexpectedErrorMessage(error, 'reading the Pipecat Cloud key from Secrets Manager'))
   }
   log.info(`Read the Pipecat Cloud key from ${config.secretArn}.`)
 

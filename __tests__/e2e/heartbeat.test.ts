@@ -1,7 +1,6 @@
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { startEcrEmulator } from '../emulators/ecr.js'
 import { startPipecatEmulator } from '../emulators/pipecat.js'
+import { startHeartbeat, type HeartbeatServer } from '../support/heartbeat-server.js'
 import {
   awsEnv,
   baseInputs,
@@ -26,31 +25,6 @@ const PATH = `/ping/${CHECK}`
 // A port no test server can take (they all listen on ports the system hands out, far above 1023) and
 // nothing listens on: a closed emulator's port could be taken by another test's server during the run.
 const REFUSED = `http://127.0.0.1:1${PATH}`
-
-interface HeartbeatServer {
-  url: string
-  requests: string[]
-  close(): Promise<void>
-}
-
-/** A stand-in for Healthchecks.io: answers every ping with `status`, or, with `silent`, never. */
-async function startHeartbeat(answer: { status?: number; silent?: boolean } = {}): Promise<HeartbeatServer> {
-  const requests: string[] = []
-  const server: Server = createServer((req, res) => {
-    requests.push(`${req.method} ${req.url}`)
-    if (!answer.silent) res.writeHead(answer.status ?? 200, { 'content-type': 'text/plain' }).end('OK')
-  })
-  await new Promise<void>(done => server.listen(0, '127.0.0.1', done))
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    requests,
-    close: () =>
-      new Promise<void>(done => {
-        server.close(() => done())
-        server.closeAllConnections()
-      })
-  }
-}
 
 let ecr: Ecr
 let pipecat: Pipecat

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, expect, jest, test } from '@jest/globals'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, jest, test } from '@jest/globals'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -6,6 +6,7 @@ import { startEcrEmulator } from '../emulators/ecr.js'
 import { startPipecatEmulator } from '../emulators/pipecat.js'
 import { startSecretsManagerEmulator } from '../emulators/secrets-manager.js'
 import { startConnectProxy } from '../support/connect-proxy.js'
+import { startHeartbeat } from '../support/heartbeat-server.js'
 import { AWS_SECRET, awsEnv, expectNoLeaks, SECRET_NAME, type ActionRun, type Ecr, type Pipecat } from './harness.js'
 
 // The Lambda handler as Lambda runs it: the bundle (dist/lambda/index.js, e2e/lambda.test.ts) or its source
@@ -280,6 +281,37 @@ export function lambdaSuite(load: () => Promise<unknown>): void {
     )
     expect(ecr.requests.length + pipecat.requests.length).toBe(0)
     expectNoLeak(invocation)
+  })
+
+  describe("an invocation that fails before its run starts pings the heartbeat's failure form, after its error line", () => {
+    const CHECK = '/ping/5f3c9d2e-8a41-4b7e-b0c6-1d2e3f4a5b6c'
+
+    test.each([
+      ['the key unreadable', {}, 900_000, /^AWS denied secretsmanager:GetSecretValue /, 1],
+      ['a timeout too short for the run', {}, 60_000, /^The function's timeout leaves this invocation 60s/, 0],
+      ['a dry run: no ping, as after a dry run', { DRY_RUN: 'true' }, 900_000, /^AWS denied secretsmanager:GetSecretValue /, 1]
+    ])('%s', async (name, extra, remainingMs, message, reads) => {
+      const heartbeat = await startHeartbeat()
+      try {
+        const arn = secretsManager.put('pipecat-api-key', pipecat.token)
+        secretsManager.deny(arn)
+        configure({ HEARTBEAT_URL: `${heartbeat.url}${CHECK}`, ...extra }, arn)
+        const invocation = await invoke(undefined, remainingMs)
+
+        expect(invocation.error?.message).toMatch(message)
+        expect(secretsManager.requests).toHaveLength(reads)
+        expect(ecr.requests.length + pipecat.requests.length).toBe(0)
+        const dryRun = name.startsWith('a dry run')
+        expect(heartbeat.requests).toEqual(dryRun ? [] : [`GET ${CHECK}/fail`])
+        expect(invocation.lines.map(line => [line.level, line.message])).toEqual([
+          ['ERROR', invocation.error?.message],
+          ...(dryRun ? [] : [['INFO', 'Pinged the heartbeat URL (failure).']])
+        ])
+        expectNoLeak(invocation, [pipecat.token, CHECK.slice('/ping/'.length)])
+      } finally {
+        await heartbeat.close()
+      }
+    })
   })
 
   test('two invocations in one process: each has its own key, log, outputs and outcome', async () => {

@@ -4,7 +4,8 @@
  * one error line: a problem is a warning, or the reason the summary gives.
  */
 import type { HttpClient } from '../http/http.js'
-import type { Inputs } from '../common/inputs.js'
+import type { HeartbeatInputs, Inputs } from '../common/inputs.js'
+import type { PingKind } from './heartbeat.js'
 import * as log from '../common/log.js'
 import { whenWithRelative } from '../common/expiry.js'
 import { gapBefore, gapMessage, readRunHistory, type RunHistory } from '../github/run-history.js'
@@ -43,18 +44,24 @@ export async function sendHeartbeat(inputs: Inputs, report: Report, http: HttpCl
     report.heartbeat = 'not pinged (dry run)'
     return
   }
+  report.heartbeat = await pingHeartbeat(inputs.heartbeat, report.failure ? 'failure' : 'success', http, inputs.requestTimeoutMs)
+}
+
+/**
+ * Pings one form of the heartbeat and says how it went in the log; returns the summary's row. Also for an
+ * invocation that fails before its run starts (the Lambda function's key unreadable), which has no report.
+ */
+export async function pingHeartbeat(heartbeat: HeartbeatInputs, kind: PingKind, http: HttpClient, requestTimeoutMs: number): Promise<string> {
   const { ping } = await import('./heartbeat.js')
-  const kind = report.failure ? 'failure' : 'success'
-  const problem = await ping(http, inputs.heartbeat, kind, inputs.requestTimeoutMs)
+  const problem = await ping(http, heartbeat, kind, requestTimeoutMs)
   if (!problem) {
-    report.heartbeat = `${kind} pinged`
     log.info(`Pinged the heartbeat URL (${kind}).`)
-    return
+    return `${kind} pinged`
   }
-  report.heartbeat = `${kind} ping failed: ${problem}`
   log.warning(
     kind === 'success'
       ? `Could not ping the heartbeat URL (${problem}), so the monitoring service may alert although this run succeeded: check that the URL in the secret is the one the service shows, and the service's status; the next run pings again.`
       : `Could not ping the heartbeat URL's failure form (${problem}), so the monitoring service alerts only once its grace period passes: check the URL in the secret, or set heartbeat-failure-url to the service's failure URL.`
   )
+  return `${kind} ping failed: ${problem}`
 }
