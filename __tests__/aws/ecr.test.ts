@@ -245,9 +245,16 @@ describe('what the SDK retries is tried four times, then explained', () => {
   beforeEach(() => jest.useFakeTimers())
   afterEach(() => jest.useRealTimers())
 
+  // Captured before the fake clock replaces it: a real turn of the event loop lets the SDK's own file reads
+  // (its shared config) finish between steps of the fake clock, however slow the machine is.
+  const realSetImmediate = setImmediate
   async function settle(promise: Promise<unknown>): Promise<unknown> {
-    const outcome = promise.catch((e: unknown) => e)
-    for (let i = 0; i < 8; i++) await jest.advanceTimersByTimeAsync(30_000)
+    let settled = false
+    const outcome = promise.catch((e: unknown) => e).finally(() => (settled = true))
+    while (!settled) {
+      await jest.advanceTimersByTimeAsync(1_000)
+      await new Promise(resolve => realSetImmediate(resolve))
+    }
     return outcome
   }
 
