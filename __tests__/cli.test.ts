@@ -35,6 +35,8 @@ let stderr: string[]
 let setSourceMapsEnabled: jest.Spied<typeof process.setSourceMapsEnabled>
 
 beforeEach(() => {
+  // The worker may have run another test file first, and process.exitCode outlives it: start from none.
+  process.exitCode = undefined
   stdout = []
   stderr = []
   jest.spyOn(process.stdout, 'write').mockImplementation(((chunk: string | Uint8Array) => stdout.push(String(chunk)) > 0) as typeof process.stdout.write)

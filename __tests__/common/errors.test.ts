@@ -7,6 +7,8 @@ test.each(['Input aws-account-id is "1": use the 12-digit ID.', '100% wrong\r\ns
   'failedCommand matches core.setFailed for %j',
   message => {
     const writes: string[] = []
+    // setFailed sets the exit code of the worker's process, which later test files in it share: put it back.
+    const exitCode = process.exitCode
     const spy = jest.spyOn(process.stdout, 'write').mockImplementation(chunk => {
       writes.push(String(chunk))
       return true
@@ -15,7 +17,7 @@ test.each(['Input aws-account-id is "1": use the 12-digit ID.', '100% wrong\r\ns
       core.setFailed(message)
     } finally {
       spy.mockRestore()
-      process.exitCode = 0
+      process.exitCode = exitCode
     }
     expect(writes.join('')).toBe(failedCommand(message))
   }
