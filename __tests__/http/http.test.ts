@@ -1,27 +1,14 @@
 import { MockAgent } from 'undici'
 import { backoffDelay, createHttpClient, parseRetryAfter, type RetryPolicy } from '../../src/http/http.js'
+import { sleepClock } from '../support/sleep-clock.js'
 
 const ORIGIN = 'https://api.example.test'
 const POLICY: RetryPolicy = { attempts: 4, baseDelayMs: 500, maxDelayMs: 8000, budgetMs: 60_000 }
 
-/** A clock that only moves when the client sleeps, so retries are proven without real waiting. */
-function fakeClock() {
-  let now = 1_000_000
-  const sleeps: number[] = []
-  return {
-    sleeps,
-    now: () => now,
-    sleep: async (ms: number) => {
-      sleeps.push(ms)
-      now += ms
-    }
-  }
-}
-
 function setup(policy = POLICY) {
   const agent = new MockAgent()
   agent.disableNetConnect()
-  const clock = fakeClock()
+  const clock = sleepClock(1_000_000)
   const http = createHttpClient({ timeoutMs: 1000, retry: policy, dispatcher: agent, sleep: clock.sleep, now: clock.now, random: () => 1 })
   return { pool: agent.get(ORIGIN), http, clock }
 }
@@ -51,7 +38,7 @@ test('retries 5xx and 409, then returns the success with its attempt count', asy
   const answer = await http.send(get, { service: 'Pipecat Cloud' })
   expect(answer.status).toBe(200)
   expect(answer.attempts).toBe(3)
-  expect(clock.sleeps).toEqual([500, 1000])
+  expect(clock.slept).toEqual([500, 1000])
 })
 
 test('honours Retry-After over its own backoff', async () => {
@@ -60,7 +47,7 @@ test('honours Retry-After over its own backoff', async () => {
   pool.intercept({ path: '/v1/secrets' }).reply(200, '{}')
 
   expect((await http.send(get, { service: 'Pipecat Cloud' })).attempts).toBe(2)
-  expect(clock.sleeps).toEqual([7000])
+  expect(clock.slept).toEqual([7000])
 })
 
 test('gives back the last answer once attempts run out', async () => {
@@ -69,7 +56,7 @@ test('gives back the last answer once attempts run out', async () => {
 
   const answer = await http.send(get, { service: 'Pipecat Cloud' })
   expect(answer).toMatchObject({ status: 502, attempts: 4 })
-  expect(clock.sleeps).toHaveLength(3)
+  expect(clock.slept).toHaveLength(3)
 })
 
 test('does not retry answers that will not change', async () => {
@@ -84,7 +71,7 @@ test('a Retry-After beyond the time budget fails at once, naming the wait', asyn
   pool.intercept({ path: '/v1/secrets' }).reply(429, '', { headers: { 'retry-after': '120' } })
 
   await expect(http.send(get, { service: 'Pipecat Cloud' })).rejects.toThrow(/Pipecat Cloud answered 429 and asked to wait 120s, longer than this run may wait/)
-  expect(clock.sleeps).toEqual([])
+  expect(clock.slept).toEqual([])
 })
 
 test('network faults are retried, then reported with the host and the proxy hint', async () => {
@@ -94,7 +81,7 @@ test('network faults are retried, then reported with the host and the proxy hint
   await expect(http.send(get, { service: 'Pipecat Cloud' })).rejects.toThrow(
     "Could not reach Pipecat Cloud at api.example.test (the connection was reset, after 4 attempts); check the runner's network and its HTTPS_PROXY / NO_PROXY settings, then rerun."
   )
-  expect(clock.sleeps).toHaveLength(3)
+  expect(clock.slept).toHaveLength(3)
 })
 
 test('the time budget bounds backoff as well as attempts', async () => {
@@ -103,7 +90,7 @@ test('the time budget bounds backoff as well as attempts', async () => {
 
   const answer = await http.send(get, { service: 'Pipecat Cloud' })
   expect(answer.status).toBe(500)
-  expect(clock.sleeps).toEqual([1000, 2000])
+  expect(clock.slept).toEqual([1000, 2000])
 })
 
 test.each([
@@ -122,5 +109,5 @@ test.each([
     .replyWithError(Object.assign(new Error(`Proxy response (${status}) !== 200 when HTTP Tunneling`), { code: 'UND_ERR_ABORTED' }))
 
   await expect(http.send(get, { service: 'Pipecat Cloud' })).rejects.toThrow(message)
-  expect(clock.sleeps).toEqual([])
+  expect(clock.slept).toEqual([])
 })

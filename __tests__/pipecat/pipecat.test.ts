@@ -4,6 +4,7 @@ import { actionsHost, useHost, type Host } from '../../src/hosts/host.js'
 import { createHttpClient, type HttpClient, type HttpResponse } from '../../src/http/http.js'
 import { checkPullSecret, storePullSecret, UnreadableSuccessError, waitForAllReady, waitForReady, type PipecatApi } from '../../src/pipecat/pipecat.js'
 import { startPipecatEmulator } from '../emulators/pipecat.js'
+import { sleepClock } from '../support/sleep-clock.js'
 
 type Pipecat = Awaited<ReturnType<typeof startPipecatEmulator>>
 
@@ -19,20 +20,6 @@ let logged: string[]
 /** A client that tries each request `attempts` times, never waiting between tries. */
 function client(attempts = 1) {
   return createHttpClient({ timeoutMs: 2000, retry: { attempts, baseDelayMs: 0, maxDelayMs: 0, budgetMs: 60_000 }, sleep: () => Promise.resolve() })
-}
-
-/** waitForReady on a clock that moves only when the wait sleeps, so a timeout costs no time. */
-function clock() {
-  let now = 0
-  const slept: number[] = []
-  return {
-    slept,
-    now: () => now,
-    sleep: async (ms: number) => {
-      slept.push(ms)
-      now += ms
-    }
-  }
 }
 
 const messageOf = (error: unknown) => {
@@ -215,7 +202,7 @@ describe('watching the set until it is ready', () => {
   it('logs each status read and waits until the set is ready', async () => {
     await storePullSecret(api, secret)
     pipecat.setReadyAfter(2)
-    const time = clock()
+    const time = sleepClock()
 
     const ready = await waitForReady(api, NAME, { timeoutMs: 60_000, region: 'us-west', ...time })
 
@@ -228,7 +215,7 @@ describe('watching the set until it is ready', () => {
   it('several sets share each read, and one log line says which still wait', async () => {
     await storePullSecret(api, secret)
     await storePullSecret(api, { ...secret, secretName: 'other-set' })
-    const time = clock()
+    const time = sleepClock()
 
     const outcomes = await waitForAllReady(api, [{ secretName: NAME }, { secretName: 'other-set' }], { timeoutMs: 60_000, ...time })
 
@@ -244,7 +231,7 @@ describe('watching the set until it is ready', () => {
     pipecat.failProvisioning('Registry host is not reachable')
     await storePullSecret(api, secret)
 
-    await expect(waitForReady(api, NAME, { timeoutMs: 60_000, ...clock() })).rejects.toThrow(
+    await expect(waitForReady(api, NAME, { timeoutMs: 60_000, ...sleepClock() })).rejects.toThrow(
       `Pipecat Cloud could not provision secret set ${NAME}: Registry host is not reachable; check the registry host, then rerun.`
     )
   })
@@ -252,14 +239,14 @@ describe('watching the set until it is ready', () => {
   it('a failed set without a reason says none was given', async () => {
     pipecat.failNext(listOf({ name: NAME, type: 'imagePullSecret', region: 'us-west', status: 'failed', errorMessage: null }))
 
-    await expect(waitForReady(api, NAME, { timeoutMs: 60_000, ...clock() })).rejects.toThrow(
+    await expect(waitForReady(api, NAME, { timeoutMs: 60_000, ...sleepClock() })).rejects.toThrow(
       `Pipecat Cloud could not provision secret set ${NAME}: no reason given; check the registry host, then rerun.`
     )
   })
 
   it('a set listed as a regular secret set is refused at once', async () => {
     pipecat.seedSet({ name: NAME, type: 'secret', status: 'pending' })
-    const time = clock()
+    const time = sleepClock()
 
     await expect(waitForReady(api, NAME, { timeoutMs: 60_000, ...time })).rejects.toThrow(
       `Secret set ${NAME} is listed as type secret, not an image pull secret: choose another secret-name.`
@@ -268,7 +255,7 @@ describe('watching the set until it is ready', () => {
   })
 
   it('a set never listed times out as not listed, after the reads the timeout allows', async () => {
-    const time = clock()
+    const time = sleepClock()
 
     await expect(waitForReady(api, NAME, { timeoutMs: 1_000, ...time })).rejects.toThrow(
       `Secret set ${NAME} is not listed after 1s: Pipecat Cloud is provisioning slowly; raise wait-timeout or rerun (deploys that bind it are rejected until it is ready).`
@@ -283,7 +270,7 @@ describe('watching the set until it is ready', () => {
 
     const outcomes = await waitForAllReady(api, [{ secretName: NAME }, { secretName: 'other-set' }], {
       timeoutMs: 60_000,
-      ...clock(),
+      ...sleepClock(),
       onSettled: name => settled.push(name)
     })
 
@@ -344,7 +331,7 @@ describe('watching the set until it is ready', () => {
     ]
   ])('a secret list with %s ends the wait with what was wrong', async (_what, answer, message) => {
     pipecat.failNext({ method: 'GET', path: '/v1/secrets', status: 200, ...answer })
-    const time = clock()
+    const time = sleepClock()
 
     await expect(waitForReady(api, NAME, { timeoutMs: 60_000, ...time })).rejects.toThrow(message)
     expect(time.slept).toEqual([])
@@ -379,7 +366,7 @@ describe('watching the set until it is ready', () => {
 
     const error = await waitForAllReady({ ...api, http: broken }, [{ secretName: NAME }], {
       timeoutMs: 60_000,
-      ...clock(),
+      ...sleepClock(),
       onSettled: name => settled.push(name)
     }).catch((e: unknown) => e)
 
@@ -391,7 +378,7 @@ describe('watching the set until it is ready', () => {
     const answer: HttpResponse = { status: 200, headers: {}, body: Buffer.from('sets: []'), attempts: 1 }
     const bare: HttpClient = { send: () => Promise.resolve(answer), sendOnce: () => Promise.reject(new Error('not used')), describeFailure: String }
 
-    await expect(waitForReady({ ...api, http: bare }, NAME, { timeoutMs: 60_000, ...clock() })).rejects.toThrow(
+    await expect(waitForReady({ ...api, http: bare }, NAME, { timeoutMs: 60_000, ...sleepClock() })).rejects.toThrow(
       "Pipecat Cloud answered the secret list with 200 but a body that is not JSON (no content type): a proxy or a wrong pipecat-api-url may be in the way; check pipecat-api-url and the runner's proxy settings."
     )
   })
