@@ -182,6 +182,226 @@ describe('alert issue', () => {
     )
     expect(github.requests).toEqual([])
   })
+
+  describe('each answer GitHub gives', () => {
+    const REGISTRY = '123456789012.dkr.ecr.us-west-2.amazonaws.com'
+    const failure = { message: 'boom', secret: 'untouched' as const }
+
+    const calls = () => github.requests.map(r => `${r.method} ${r.path}`)
+    /** An issue a person opened by hand, with the alert's title and label. */
+    async function openByHand(title: string) {
+      const response = await fetch(`${github.url}/repos/acme/voice-bot/issues`, {
+        method: 'POST',
+        headers: { authorization: `token ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ title, labels: [ALERT_LABEL], body: 'opened by hand' })
+      })
+      expect(response.status).toBe(201)
+    }
+    async function writeAs(method: 'POST' | 'PATCH', path: string, body: unknown) {
+      const response = await fetch(`${github.url}${path}`, {
+        method,
+        headers: { authorization: `token ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body)
+      })
+      expect(response.ok).toBe(true)
+    }
+
+    it('names the shared issue after the registry when several targets refresh in one step, and closes it in the plural', async () => {
+      const several = { ...target, secretNames: [SECRET, 'ecr-pull-eu'], registry: REGISTRY }
+
+      const opened = await reportFailure(
+        several,
+        { message: 'ecr-pull-eu: Pipecat Cloud answered 500', secret: 'untouched', failedTargets: [{ secretName: 'ecr-pull-eu', secret: 'untouched' }] },
+        NO_RUNS
+      )
+      const closed = await reportRecovery(several, { expiresAt: new Date('2099-05-01T12:00:00.000Z'), registry: REGISTRY })
+
+      expect(opened).toEqual({ action: 'opened', issueNumber: 1 })
+      expect(closed).toEqual({ action: 'closed', issueNumber: 1 })
+      const title = `Pipecat Cloud pull secret refresh failing: secret sets for ${REGISTRY}`
+      expect(alertTitle(SECRET, { registry: REGISTRY })).toBe(title)
+      expect(github.issues.map(i => [i.title, i.state])).toEqual([[title, 'closed']])
+      expect(github.issues[0].body).toMatch(
+        new RegExp(
+          `^The refresh of the Pipecat Cloud image pull secrets for \`${REGISTRY.replace(/\./g, '\\.')}\` failed for \`ecr-pull-eu\` \\(of \`${SECRET}\`, \`ecr-pull-eu\`\\)`
+        )
+      )
+      expect(github.comments[0].body).toContain(`The pull secrets \`${SECRET}\`, \`ecr-pull-eu\` now hold credentials for \`${REGISTRY}\``)
+    })
+
+    it('keeps the per-secret title when the list of targets holds one', async () => {
+      await reportFailure({ ...target, secretNames: [SECRET], registry: REGISTRY }, failure, NO_RUNS)
+
+      expect(github.issues.map(i => i.title)).toEqual([`Pipecat Cloud pull secret refresh failing: ${SECRET}`])
+    })
+
+    it('makes exactly these requests for a first failure: list open, list closed, create the label, open the issue', async () => {
+      await reportFailure(target, failure, NO_RUNS)
+
+      expect(calls()).toEqual([
+        'GET /repos/acme/voice-bot/issues',
+        'GET /repos/acme/voice-bot/issues',
+        'POST /repos/acme/voice-bot/labels',
+        'POST /repos/acme/voice-bot/issues'
+      ])
+      expect(github.requests[0].query).toEqual({ labels: ALERT_LABEL, state: 'open', per_page: '100' })
+      expect(github.requests[1].query).toEqual({ labels: ALERT_LABEL, state: 'closed', sort: 'updated', direction: 'desc', per_page: '30' })
+      expect(github.requests[2].body).toEqual({ name: ALERT_LABEL, color: 'd93f0b', description: 'Opened and closed by the Pipecat Cloud pull secret refresh' })
+      expect(github.requests[3].body).toMatchObject({ title: `Pipecat Cloud pull secret refresh failing: ${SECRET}`, labels: [ALERT_LABEL] })
+    })
+
+    it('comments on and closes every open match, a duplicate opened by hand included, and reports the first', async () => {
+      await reportFailure(target, failure, NO_RUNS)
+      await openByHand(alertTitle(SECRET))
+      github.requests.length = 0
+
+      const result = await reportRecovery(target, { expiresAt: new Date('2099-05-01T12:00:00.000Z'), registry: 'r' })
+
+      expect(result).toEqual({ action: 'closed', issueNumber: 2 })
+      expect(calls()).toEqual([
+        'GET /repos/acme/voice-bot/issues',
+        'POST /repos/acme/voice-bot/issues/2/comments',
+        'PATCH /repos/acme/voice-bot/issues/2',
+        'POST /repos/acme/voice-bot/issues/1/comments',
+        'PATCH /repos/acme/voice-bot/issues/1'
+      ])
+      for (const patch of github.requests.filter(r => r.method === 'PATCH')) expect(patch.body).toEqual({ state: 'closed', state_reason: 'completed' })
+      expect(github.issues.map(i => i.state)).toEqual(['closed', 'closed'])
+    })
+
+    it('reads no login and states no recorded expiry when the closed issue carries no marker', async () => {
+      await reportFailure(target, failure, NO_RUNS)
+      await writeAs('POST', '/repos/acme/voice-bot/issues/1/comments', { body: 'fixed by hand, closing' })
+      await writeAs('PATCH', '/repos/acme/voice-bot/issues/1', { state: 'closed' })
+      github.requests.length = 0
+
+      await reportFailure(target, { message: 'second outage', secret: 'untouched' }, NO_RUNS)
+
+      expect(calls()).toEqual([
+        'GET /repos/acme/voice-bot/issues',
+        'GET /repos/acme/voice-bot/issues',
+        'GET /repos/acme/voice-bot/issues/1/comments',
+        'POST /repos/acme/voice-bot/labels',
+        'POST /repos/acme/voice-bot/issues'
+      ])
+      expect(github.issues[1].body).toContain('**Stored secret expires:** unknown. An ECR token lasts 12 hours')
+    })
+
+    it('skips its own marker whose date cannot be read, back to the one before it', async () => {
+      const now = new Date('2026-03-01T12:00:00.000Z')
+      await reportFailure(target, failure, NO_RUNS, now)
+      await reportRecovery(target, { expiresAt: new Date('2026-03-01T20:00:00.000Z'), registry: 'r' }, now)
+      await writeAs('POST', '/repos/acme/voice-bot/issues/1/comments', { body: '<!-- pipecat-pull-secret:expires-at=not-a-date -->' })
+
+      await reportFailure(target, { message: 'second outage', secret: 'untouched' }, NO_RUNS, now)
+
+      expect(github.comments.map(c => c.user.login)).toEqual(['github-actions[bot]', 'github-actions[bot]'])
+      expect(github.issues[1].body).toContain('**Stored secret expires:** 2026-03-01T20:00:00.000Z (in 8 h) at the earliest')
+    })
+
+    it('states no recorded expiry when its only marker cannot be read', async () => {
+      await reportFailure(target, failure, NO_RUNS)
+      await writeAs('POST', '/repos/acme/voice-bot/issues/1/comments', { body: 'done <!-- pipecat-pull-secret:expires-at=2026-13-45T99:00:00Z -->' })
+      await writeAs('PATCH', '/repos/acme/voice-bot/issues/1', { state: 'closed' })
+
+      await reportFailure(target, { message: 'second outage', secret: 'untouched' }, NO_RUNS)
+
+      expect(github.requests.filter(r => r.path === '/user')).toHaveLength(1)
+      expect(github.issues[1].body).toContain('**Stored secret expires:** unknown. An ECR token lasts 12 hours')
+      expect(github.issues[1].body).not.toContain('2026-13-45')
+    })
+
+    it.each([
+      [
+        'the rate limit',
+        { status: 403, message: 'API rate limit exceeded for installation ID 4242.' },
+        "GitHub's API rate limit stopped the alert issue (403 API rate limit exceeded for installation ID 4242.): the next run tries again."
+      ],
+      [
+        'a repository it cannot see',
+        { status: 404, message: 'Not Found' },
+        'GitHub answered 404 when asked to list open issues in acme/voice-bot: check that the repository exists, that the token can see it, and that the job has `issues: write`.'
+      ],
+      [
+        'issues turned off',
+        { status: 410, message: 'Issues are disabled for this repo' },
+        'Issues are turned off in acme/voice-bot (410): turn them on under Settings > General > Features, or set `alert-issue: false`.'
+      ],
+      [
+        'an error without a message',
+        { status: 502, message: undefined },
+        'GitHub answered 502 when asked to list open issues in acme/voice-bot (no message): the next run tries again.'
+      ]
+    ])('explains %s on the first request, and writes nothing', async (_, fault, message) => {
+      github.failNext({ on: 'any', ...fault })
+
+      await expect(reportFailure(target, failure, NO_RUNS)).rejects.toThrow(new ActionError(message))
+      expect(calls()).toEqual(['GET /repos/acme/voice-bot/issues'])
+    })
+
+    it('stops before opening the issue when the label is refused for another reason than existing already', async () => {
+      github.failNext({ status: 422, message: 'Validation Failed' })
+
+      await expect(reportFailure(target, failure, NO_RUNS)).rejects.toThrow(
+        new ActionError('GitHub answered 422 when asked to create a label in acme/voice-bot (Validation Failed): the next run tries again.')
+      )
+      expect(calls().at(-1)).toBe('POST /repos/acme/voice-bot/labels')
+      expect(github.issues).toEqual([])
+    })
+
+    it('says which step failed when the comment on a repeated failure is refused', async () => {
+      await reportFailure(target, failure, NO_RUNS)
+      github.failNext()
+
+      await expect(reportFailure(target, failure, NO_RUNS)).rejects.toThrow(
+        new ActionError(
+          "GitHub did not let this job comment on an issue in acme/voice-bot (403 Resource not accessible by integration): add `issues: write` to the job's `permissions`."
+        )
+      )
+      expect(github.comments).toEqual([])
+    })
+
+    it('refuses to start without a token, before any request', async () => {
+      await expect(reportRecovery({ ...target, token: '' }, { expiresAt: new Date('2099-01-01T00:00:00Z'), registry: 'r' })).rejects.toThrow(
+        new ActionError(
+          'No GitHub token for the alert issue: pass one in `github-token` (its default, `${{ github.token }}`, works) or set `alert-issue: false`.'
+        )
+      )
+      expect(github.requests).toEqual([])
+    })
+
+    it.each(['acme', 'acme/voice-bot/extra', '/voice-bot'])('refuses the repository "%s" before any request', async repository => {
+      await expect(reportRecovery({ ...target, repository }, { expiresAt: new Date('2099-01-01T00:00:00Z'), registry: 'r' })).rejects.toThrow(
+        new ActionError(`Cannot tell which repository gets the alert issue from "${repository}": expected owner/repo.`)
+      )
+      expect(github.requests).toEqual([])
+    })
+
+    it('drops trailing slashes from the API URL', async () => {
+      await reportRecovery({ ...target, apiUrl: `${github.url}//` }, { expiresAt: new Date('2099-01-01T00:00:00Z'), registry: 'r' })
+
+      expect(calls()).toEqual(['GET /repos/acme/voice-bot/issues'])
+    })
+
+    it('goes to api.github.com when no API URL is given, through the proxy it is given', async () => {
+      const proxy = await startConnectProxy()
+      try {
+        const failing = reportRecovery(
+          { ...target, apiUrl: undefined, proxy: { httpsProxy: proxy.url } },
+          { expiresAt: new Date('2099-01-01T00:00:00Z'), registry: 'r' }
+        )
+
+        await expect(failing).rejects.toThrow(
+          new ActionError(
+            "Could not reach the GitHub API at https://api.github.com to list open issues (Proxy response (403) !== 200 when HTTP Tunneling): check the runner's network and proxy settings; the next run tries again."
+          )
+        )
+        expect(proxy.visits).toEqual([{ target: 'api.github.com:443', method: 'CONNECT', status: 403 }])
+      } finally {
+        await proxy.close()
+      }
+    })
+  })
 })
 
 describe('alert issue: what it trusts and what it says', () => {
@@ -343,236 +563,6 @@ describe('alert issue: what it trusts and what it says', () => {
     const body = github.issues[0].body
     expect(body.length).toBeLessThan(65_536)
     for (const secret of [ecrToken, password, TOKEN, password.slice(10, 26), ecrToken.slice(5, 21)]) expect(body).not.toContain(secret)
-  })
-})
-
-describe('alert issue: each answer GitHub gives', () => {
-  const REGISTRY = '123456789012.dkr.ecr.us-west-2.amazonaws.com'
-  const failure = { message: 'boom', secret: 'untouched' as const }
-  let github: Emulator
-  let target: AlertTarget
-
-  beforeEach(async () => {
-    github = await startGitHubEmulator({ token: TOKEN })
-    target = alertTarget(github.url)
-  })
-  afterEach(async () => {
-    await github.close()
-  })
-
-  const calls = () => github.requests.map(r => `${r.method} ${r.path}`)
-  /** An issue a person opened by hand, with the alert's title and label. */
-  async function openByHand(title: string) {
-    const response = await fetch(`${github.url}/repos/acme/voice-bot/issues`, {
-      method: 'POST',
-      headers: { authorization: `token ${TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ title, labels: [ALERT_LABEL], body: 'opened by hand' })
-    })
-    expect(response.status).toBe(201)
-  }
-  async function writeAs(method: 'POST' | 'PATCH', path: string, body: unknown) {
-    const response = await fetch(`${github.url}${path}`, {
-      method,
-      headers: { authorization: `token ${TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body)
-    })
-    expect(response.ok).toBe(true)
-  }
-
-  it('names the shared issue after the registry when several targets refresh in one step, and closes it in the plural', async () => {
-    const several = { ...target, secretNames: [SECRET, 'ecr-pull-eu'], registry: REGISTRY }
-
-    const opened = await reportFailure(
-      several,
-      { message: 'ecr-pull-eu: Pipecat Cloud answered 500', secret: 'untouched', failedTargets: [{ secretName: 'ecr-pull-eu', secret: 'untouched' }] },
-      NO_RUNS
-    )
-    const closed = await reportRecovery(several, { expiresAt: new Date('2099-05-01T12:00:00.000Z'), registry: REGISTRY })
-
-    expect(opened).toEqual({ action: 'opened', issueNumber: 1 })
-    expect(closed).toEqual({ action: 'closed', issueNumber: 1 })
-    const title = `Pipecat Cloud pull secret refresh failing: secret sets for ${REGISTRY}`
-    expect(alertTitle(SECRET, { registry: REGISTRY })).toBe(title)
-    expect(github.issues.map(i => [i.title, i.state])).toEqual([[title, 'closed']])
-    expect(github.issues[0].body).toMatch(
-      new RegExp(
-        `^The refresh of the Pipecat Cloud image pull secrets for \`${REGISTRY.replace(/\./g, '\\.')}\` failed for \`ecr-pull-eu\` \\(of \`${SECRET}\`, \`ecr-pull-eu\`\\)`
-      )
-    )
-    expect(github.comments[0].body).toContain(`The pull secrets \`${SECRET}\`, \`ecr-pull-eu\` now hold credentials for \`${REGISTRY}\``)
-  })
-
-  it('keeps the per-secret title when the list of targets holds one', async () => {
-    await reportFailure({ ...target, secretNames: [SECRET], registry: REGISTRY }, failure, NO_RUNS)
-
-    expect(github.issues.map(i => i.title)).toEqual([`Pipecat Cloud pull secret refresh failing: ${SECRET}`])
-  })
-
-  it('makes exactly these requests for a first failure: list open, list closed, create the label, open the issue', async () => {
-    await reportFailure(target, failure, NO_RUNS)
-
-    expect(calls()).toEqual([
-      'GET /repos/acme/voice-bot/issues',
-      'GET /repos/acme/voice-bot/issues',
-      'POST /repos/acme/voice-bot/labels',
-      'POST /repos/acme/voice-bot/issues'
-    ])
-    expect(github.requests[0].query).toEqual({ labels: ALERT_LABEL, state: 'open', per_page: '100' })
-    expect(github.requests[1].query).toEqual({ labels: ALERT_LABEL, state: 'closed', sort: 'updated', direction: 'desc', per_page: '30' })
-    expect(github.requests[2].body).toEqual({ name: ALERT_LABEL, color: 'd93f0b', description: 'Opened and closed by the Pipecat Cloud pull secret refresh' })
-    expect(github.requests[3].body).toMatchObject({ title: `Pipecat Cloud pull secret refresh failing: ${SECRET}`, labels: [ALERT_LABEL] })
-  })
-
-  it('comments on and closes every open match, a duplicate opened by hand included, and reports the first', async () => {
-    await reportFailure(target, failure, NO_RUNS)
-    await openByHand(alertTitle(SECRET))
-    github.requests.length = 0
-
-    const result = await reportRecovery(target, { expiresAt: new Date('2099-05-01T12:00:00.000Z'), registry: 'r' })
-
-    expect(result).toEqual({ action: 'closed', issueNumber: 2 })
-    expect(calls()).toEqual([
-      'GET /repos/acme/voice-bot/issues',
-      'POST /repos/acme/voice-bot/issues/2/comments',
-      'PATCH /repos/acme/voice-bot/issues/2',
-      'POST /repos/acme/voice-bot/issues/1/comments',
-      'PATCH /repos/acme/voice-bot/issues/1'
-    ])
-    for (const patch of github.requests.filter(r => r.method === 'PATCH')) expect(patch.body).toEqual({ state: 'closed', state_reason: 'completed' })
-    expect(github.issues.map(i => i.state)).toEqual(['closed', 'closed'])
-  })
-
-  it('reads no login and states no recorded expiry when the closed issue carries no marker', async () => {
-    await reportFailure(target, failure, NO_RUNS)
-    await writeAs('POST', '/repos/acme/voice-bot/issues/1/comments', { body: 'fixed by hand, closing' })
-    await writeAs('PATCH', '/repos/acme/voice-bot/issues/1', { state: 'closed' })
-    github.requests.length = 0
-
-    await reportFailure(target, { message: 'second outage', secret: 'untouched' }, NO_RUNS)
-
-    expect(calls()).toEqual([
-      'GET /repos/acme/voice-bot/issues',
-      'GET /repos/acme/voice-bot/issues',
-      'GET /repos/acme/voice-bot/issues/1/comments',
-      'POST /repos/acme/voice-bot/labels',
-      'POST /repos/acme/voice-bot/issues'
-    ])
-    expect(github.issues[1].body).toContain('**Stored secret expires:** unknown. An ECR token lasts 12 hours')
-  })
-
-  it('skips its own marker whose date cannot be read, back to the one before it', async () => {
-    const now = new Date('2026-03-01T12:00:00.000Z')
-    await reportFailure(target, failure, NO_RUNS, now)
-    await reportRecovery(target, { expiresAt: new Date('2026-03-01T20:00:00.000Z'), registry: 'r' }, now)
-    await writeAs('POST', '/repos/acme/voice-bot/issues/1/comments', { body: '<!-- pipecat-pull-secret:expires-at=not-a-date -->' })
-
-    await reportFailure(target, { message: 'second outage', secret: 'untouched' }, NO_RUNS, now)
-
-    expect(github.comments.map(c => c.user.login)).toEqual(['github-actions[bot]', 'github-actions[bot]'])
-    expect(github.issues[1].body).toContain('**Stored secret expires:** 2026-03-01T20:00:00.000Z (in 8 h) at the earliest')
-  })
-
-  it('states no recorded expiry when its only marker cannot be read', async () => {
-    await reportFailure(target, failure, NO_RUNS)
-    await writeAs('POST', '/repos/acme/voice-bot/issues/1/comments', { body: 'done <!-- pipecat-pull-secret:expires-at=2026-13-45T99:00:00Z -->' })
-    await writeAs('PATCH', '/repos/acme/voice-bot/issues/1', { state: 'closed' })
-
-    await reportFailure(target, { message: 'second outage', secret: 'untouched' }, NO_RUNS)
-
-    expect(github.requests.filter(r => r.path === '/user')).toHaveLength(1)
-    expect(github.issues[1].body).toContain('**Stored secret expires:** unknown. An ECR token lasts 12 hours')
-    expect(github.issues[1].body).not.toContain('2026-13-45')
-  })
-
-  it.each([
-    [
-      'the rate limit',
-      { status: 403, message: 'API rate limit exceeded for installation ID 4242.' },
-      "GitHub's API rate limit stopped the alert issue (403 API rate limit exceeded for installation ID 4242.): the next run tries again."
-    ],
-    [
-      'a repository it cannot see',
-      { status: 404, message: 'Not Found' },
-      'GitHub answered 404 when asked to list open issues in acme/voice-bot: check that the repository exists, that the token can see it, and that the job has `issues: write`.'
-    ],
-    [
-      'issues turned off',
-      { status: 410, message: 'Issues are disabled for this repo' },
-      'Issues are turned off in acme/voice-bot (410): turn them on under Settings > General > Features, or set `alert-issue: false`.'
-    ],
-    [
-      'an error without a message',
-      { status: 502, message: undefined },
-      'GitHub answered 502 when asked to list open issues in acme/voice-bot (no message): the next run tries again.'
-    ]
-  ])('explains %s on the first request, and writes nothing', async (_, fault, message) => {
-    github.failNext({ on: 'any', ...fault })
-
-    await expect(reportFailure(target, failure, NO_RUNS)).rejects.toThrow(new ActionError(message))
-    expect(calls()).toEqual(['GET /repos/acme/voice-bot/issues'])
-  })
-
-  it('stops before opening the issue when the label is refused for another reason than existing already', async () => {
-    github.failNext({ status: 422, message: 'Validation Failed' })
-
-    await expect(reportFailure(target, failure, NO_RUNS)).rejects.toThrow(
-      new ActionError('GitHub answered 422 when asked to create a label in acme/voice-bot (Validation Failed): the next run tries again.')
-    )
-    expect(calls().at(-1)).toBe('POST /repos/acme/voice-bot/labels')
-    expect(github.issues).toEqual([])
-  })
-
-  it('says which step failed when the comment on a repeated failure is refused', async () => {
-    await reportFailure(target, failure, NO_RUNS)
-    github.failNext()
-
-    await expect(reportFailure(target, failure, NO_RUNS)).rejects.toThrow(
-      new ActionError(
-        "GitHub did not let this job comment on an issue in acme/voice-bot (403 Resource not accessible by integration): add `issues: write` to the job's `permissions`."
-      )
-    )
-    expect(github.comments).toEqual([])
-  })
-
-  it('refuses to start without a token, before any request', async () => {
-    await expect(reportRecovery({ ...target, token: '' }, { expiresAt: new Date('2099-01-01T00:00:00Z'), registry: 'r' })).rejects.toThrow(
-      new ActionError(
-        'No GitHub token for the alert issue: pass one in `github-token` (its default, `${{ github.token }}`, works) or set `alert-issue: false`.'
-      )
-    )
-    expect(github.requests).toEqual([])
-  })
-
-  it.each(['acme', 'acme/voice-bot/extra', '/voice-bot'])('refuses the repository "%s" before any request', async repository => {
-    await expect(reportRecovery({ ...target, repository }, { expiresAt: new Date('2099-01-01T00:00:00Z'), registry: 'r' })).rejects.toThrow(
-      new ActionError(`Cannot tell which repository gets the alert issue from "${repository}": expected owner/repo.`)
-    )
-    expect(github.requests).toEqual([])
-  })
-
-  it('drops trailing slashes from the API URL', async () => {
-    await reportRecovery({ ...target, apiUrl: `${github.url}//` }, { expiresAt: new Date('2099-01-01T00:00:00Z'), registry: 'r' })
-
-    expect(calls()).toEqual(['GET /repos/acme/voice-bot/issues'])
-  })
-
-  it('goes to api.github.com when no API URL is given, through the proxy it is given', async () => {
-    const proxy = await startConnectProxy()
-    try {
-      const failing = reportRecovery(
-        { ...target, apiUrl: undefined, proxy: { httpsProxy: proxy.url } },
-        { expiresAt: new Date('2099-01-01T00:00:00Z'), registry: 'r' }
-      )
-
-      await expect(failing).rejects.toThrow(
-        new ActionError(
-          "Could not reach the GitHub API at https://api.github.com to list open issues (Proxy response (403) !== 200 when HTTP Tunneling): check the runner's network and proxy settings; the next run tries again."
-        )
-      )
-      expect(proxy.visits).toEqual([{ target: 'api.github.com:443', method: 'CONNECT', status: 403 }])
-    } finally {
-      await proxy.close()
-    }
   })
 })
 
