@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { ActionError } from '../../src/common/errors.js'
-import { createHttpClient } from '../../src/http/http.js'
 import { checkPullSecret, listRegions, type PipecatApi } from '../../src/pipecat/pipecat.js'
 import { startPipecatEmulator } from '../emulators/pipecat.js'
+import { emulatorApi } from '../support/pipecat-api.js'
 
 type Pipecat = Awaited<ReturnType<typeof startPipecatEmulator>>
 
@@ -12,8 +12,7 @@ describe("the dry run's read-only check", () => {
 
   beforeEach(async () => {
     pipecat = await startPipecatEmulator({ regions: ['us-west', 'us-east'] })
-    const http = createHttpClient({ timeoutMs: 2000, retry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0, budgetMs: 0 } })
-    api = { http, apiUrl: pipecat.url, token: pipecat.token }
+    api = emulatorApi(pipecat)
   })
   afterEach(async () => {
     await pipecat.close()

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
-import { createHttpClient } from '../../src/http/http.js'
 import { storePullSecret, UnreadableSuccessError, waitForReady, type PipecatApi } from '../../src/pipecat/pipecat.js'
 import { startPipecatEmulator } from '../emulators/pipecat.js'
+import { emulatorApi } from '../support/pipecat-api.js'
 
 type Pipecat = Awaited<ReturnType<typeof startPipecatEmulator>>
 
@@ -18,8 +18,7 @@ describe('a region in an answer is checked against pipecat-region', () => {
 
   beforeEach(async () => {
     pipecat = await startPipecatEmulator({ regions: ['us-west', 'eu-central'] })
-    const http = createHttpClient({ timeoutMs: 2000, retry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0, budgetMs: 0 } })
-    api = { http, apiUrl: pipecat.url, token: pipecat.token }
+    api = emulatorApi(pipecat)
   })
   afterEach(async () => {
     await pipecat.close()

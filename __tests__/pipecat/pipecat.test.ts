@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { ActionError } from '../../src/common/errors.js'
 import { actionsHost, useHost, type Host } from '../../src/hosts/host.js'
-import { createHttpClient, type HttpClient, type HttpResponse } from '../../src/http/http.js'
+import type { HttpClient, HttpResponse } from '../../src/http/http.js'
 import { checkPullSecret, storePullSecret, UnreadableSuccessError, waitForAllReady, waitForReady, type PipecatApi } from '../../src/pipecat/pipecat.js'
 import { startPipecatEmulator } from '../emulators/pipecat.js'
 import { sleepClock } from '../support/sleep-clock.js'
+import { emulatorApi } from '../support/pipecat-api.js'
 
 type Pipecat = Awaited<ReturnType<typeof startPipecatEmulator>>
 
@@ -18,9 +19,6 @@ let api: PipecatApi
 let logged: string[]
 
 /** A client that tries each request `attempts` times, never waiting between tries. */
-function client(attempts = 1) {
-  return createHttpClient({ timeoutMs: 2000, retry: { attempts, baseDelayMs: 0, maxDelayMs: 0, budgetMs: 60_000 }, sleep: () => Promise.resolve() })
-}
 
 const messageOf = (error: unknown) => {
   expect(error).toBeInstanceOf(ActionError)
@@ -29,7 +27,7 @@ const messageOf = (error: unknown) => {
 
 beforeEach(async () => {
   pipecat = await startPipecatEmulator({ regions: ['us-west', 'us-east', 'eu-central'] })
-  api = { http: client(), apiUrl: pipecat.url, token: pipecat.token }
+  api = emulatorApi(pipecat)
   logged = []
   const recorder: Host = { ...actionsHost, info: line => logged.push(line), debug: () => undefined }
   useHost(recorder)
@@ -134,7 +132,7 @@ describe('storing the image pull secret', () => {
     [429, '', { error: 'Too many requests' }],
     [409, 'CONFLICT', undefined]
   ])('a busy or failing service (%i) is retried, then told to rerun later', async (status, code, body) => {
-    api = { ...api, http: client(2) }
+    api = emulatorApi(pipecat, 2)
     pipecat.failNext({ method: 'PUT', status, body }, { method: 'PUT', status, body })
 
     await expect(storePullSecret(api, secret)).rejects.toThrow(

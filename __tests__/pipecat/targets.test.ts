@@ -1,11 +1,11 @@
 import { ActionError } from '../../src/common/errors.js'
 import { pickConfigTarget } from '../../src/deploy-config/deploy-config.js'
-import { createHttpClient } from '../../src/http/http.js'
 import { readInputs } from '../../src/common/inputs.js'
 import { waitForAllReady, type PipecatApi } from '../../src/pipecat/pipecat.js'
 import { failureLines, targetsOutput, type Report, type TargetReport } from '../../src/run/summary.js'
 import { checkTargets, forTargets, storeTargets } from '../../src/pipecat/targets.js'
 import { startPipecatEmulator } from '../emulators/pipecat.js'
+import { emulatorApi } from '../support/pipecat-api.js'
 
 type Pipecat = Awaited<ReturnType<typeof startPipecatEmulator>>
 
@@ -90,8 +90,7 @@ describe('against the emulator', () => {
   let api: PipecatApi
   beforeEach(async () => {
     pipecat = await startPipecatEmulator({ regions: ['us-west', 'us-east'] })
-    const http = createHttpClient({ timeoutMs: 2000, pipelining: 4, retry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0, budgetMs: 0 } })
-    api = { http, apiUrl: pipecat.url, token: pipecat.token }
+    api = emulatorApi(pipecat, 1, { pipelining: 4 })
   })
   afterEach(() => pipecat.close())
 
