@@ -56,14 +56,13 @@ export async function handler(_event: unknown, context: LambdaContext = {}): Pro
   if (!inputs || 'problem' in config) return fail(host, problem as string)
   if (inputs.debug) process.setSourceMapsEnabled(true)
 
-  const [{ run, runTimeLimitMs }, { readApiKey }, { createHttpClient }] = await Promise.all([
+  const [{ run, runTimeLimitMs, protectCredentials }, { readApiKey }, { createHttpClient }] = await Promise.all([
     import('./run/main.js'),
     import('./aws/secrets-manager.js'),
     import('./http/http.js')
   ])
   // The execution role's AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, and the heartbeat URLs, are redacted from the first request on.
-  inputs.environmentSecrets.forEach(log.protect)
-  if (inputs.heartbeat) [inputs.heartbeat.url, inputs.heartbeat.failureUrl].forEach(log.protect)
+  protectCredentials(inputs)
   const http = createHttpClient({ timeoutMs: inputs.requestTimeoutMs, proxy: inputs.proxy })
   const { heartbeat, dryRun, requestTimeoutMs } = inputs
   /** An invocation that fails before its run starts pings the heartbeat's failure form too, as a failed run does. */

@@ -208,15 +208,22 @@ export interface RunOptions {
   process?: GuardedProcess
 }
 
-/** A run, written to `host`: GitHub Actions by default; the command line passes its own (cli.ts). */
-export async function run(inputs: Inputs, host: Host = actionsHost, options: RunOptions = {}): Promise<void> {
-  useHost(host)
-  // Masked before anything is logged: from here on the runner hides them wherever they appear.
-  log.protect(inputs.apiToken)
+/**
+ * The credentials the inputs carry besides the Pipecat key, masked before anything is logged: from then on the
+ * host hides them wherever they appear. The Lambda entry calls this before it reads its key.
+ */
+export function protectCredentials(inputs: Inputs): void {
   if (inputs.alert) log.protect(inputs.alert.token)
   inputs.environmentSecrets.forEach(log.protect)
   if ('token' in inputs.runHistory) log.protect(inputs.runHistory.token)
   if (inputs.heartbeat) [inputs.heartbeat.url, inputs.heartbeat.failureUrl].forEach(log.protect)
+}
+
+/** A run, written to `host`: GitHub Actions by default; the command line passes its own (cli.ts). */
+export async function run(inputs: Inputs, host: Host = actionsHost, options: RunOptions = {}): Promise<void> {
+  useHost(host)
+  log.protect(inputs.apiToken)
+  protectCredentials(inputs)
   const limitMs = runTimeLimitMs(inputs)
   const report = startReport(inputs)
   const progress: Progress = { doing: 'starting' }
