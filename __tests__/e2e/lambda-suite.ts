@@ -272,6 +272,25 @@ export function lambdaSuite(load: () => Promise<unknown>): void {
     }
   })
 
+  test('something other than Secrets Manager answering fails in one line naming the endpoint and the proxy', async () => {
+    // A plain-text "OK" from whatever AWS_ENDPOINT_URL_SECRETS_MANAGER wrongly points at.
+    const elsewhere = await startHeartbeat()
+    try {
+      configure({ AWS_ENDPOINT_URL_SECRETS_MANAGER: elsewhere.url })
+      const invocation = await invoke()
+
+      expect(invocation.error?.message).toMatch(
+        /^Secrets Manager in [a-z0-9-]+ gave an answer that is not Secrets Manager's \(HTTP 200: [^\n]+\): a proxy, or AWS_ENDPOINT_URL \/ AWS_ENDPOINT_URL_SECRETS_MANAGER, may be sending the request somewhere else; check them, then rerun\.$/
+      )
+      expect(invocation.error?.message).not.toContain('hidden field')
+      expect(elsewhere.requests.length).toBeGreaterThanOrEqual(1)
+      expect(ecr.requests.length + pipecat.requests.length).toBe(0)
+      expectNoLeak(invocation)
+    } finally {
+      await elsewhere.close()
+    }
+  })
+
   test("Secrets Manager out of reach fails in one line with the cause, after the SDK's tries", async () => {
     configure({ AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:1' })
     const invocation = await invoke()

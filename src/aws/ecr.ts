@@ -4,7 +4,7 @@ import { ActionError } from '../common/errors.js'
 import { type HttpClient } from '../http/http.js'
 import { untrusted } from '../common/untrusted.js'
 import { credentialsError } from './credentials.js'
-import { sdkRequestHandler } from './sdk-http.js'
+import { sdkRequestHandler, unreadableAnswer, type SdkService } from './sdk-http.js'
 
 export interface EcrToken {
   /** base64 of `AWS:<password>`: what Pipecat Cloud stores and what a registry takes as Basic auth. */
@@ -13,6 +13,8 @@ export interface EcrToken {
 }
 
 const SETUP = 'see docs/aws-setup.md'
+
+const ECR: SdkService = { name: 'ECR', endpoints: 'AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_ECR', region: 'aws-region', answer: 'a token answer' }
 
 // ECR tokens run to a few kilobytes; this is far past any, and short of what would cost a run to mask.
 const MAX_TOKEN_LENGTH = 64 * 1024
@@ -56,16 +58,9 @@ export function explainEcrError(error: unknown, region: string): ActionError {
     case 'NetworkError':
       return new ActionError(`Could not reach ECR in ${region} (${message}): check the runner's network and its HTTPS_PROXY / NO_PROXY settings, then rerun.`)
   }
-  const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode
-  if ((status ?? 0) >= 500) return serverFault(name, region)
-  // The SDK marks an answer it could not read ($response) apart from an error ECR itself sent ($fault): HTML
-  // from a proxy, or JSON from something that is not ECR. Its own hint (a hidden field) is no use to a user.
-  if (typeof error === 'object' && error !== null && '$response' in error && !('$fault' in error)) {
-    const what = untrusted((error as unknown as Error).message?.split('\n')[0] ?? '', 120)
-    return new ActionError(
-      `ECR in ${region} gave an answer that is not ECR's (HTTP ${status ?? 'status unknown'}: ${what}): a proxy, or AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_ECR, may be sending the request somewhere else; check them, then rerun.`
-    )
-  }
+  if (((error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode ?? 0) >= 500) return serverFault(name, region)
+  const unreadable = unreadableAnswer(error, ECR, region)
+  if (unreadable) return unreadable
   const cause = [untrusted(name, 60), message].filter(Boolean).join(': ')
   return new ActionError(`ECR GetAuthorizationToken failed in ${region} (${cause}): check aws-region and the role's ECR permissions (${SETUP}).`)
 }
@@ -86,13 +81,7 @@ export async function getEcrToken(region: string, http: HttpClient, options: Ecr
   const client = new ECRClient({
     region,
     maxAttempts: 4,
-    requestHandler: sdkRequestHandler(http, {
-      name: 'ECR',
-      endpoints: 'AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_ECR',
-      region: 'aws-region',
-      answer: 'a token answer',
-      runLimitSeconds: options.runLimitSeconds
-    })
+    requestHandler: sdkRequestHandler(http, { ...ECR, runLimitSeconds: options.runLimitSeconds })
   })
   const budget = AbortSignal.timeout(options.budgetMs)
   let data

@@ -1,5 +1,6 @@
 import type { ECRClientConfig } from '@aws-sdk/client-ecr'
 import { ActionError } from '../common/errors.js'
+import { untrusted } from '../common/untrusted.js'
 import { AnswerTooLargeError, certificateProblem, proxyRefusal, RunTimeLimitError, runTimeLimitMessage, type HttpClient } from '../http/http.js'
 
 /** The SDK's own request handler interface, as a client's config declares it (the same for every client). */
@@ -65,4 +66,18 @@ export function sdkRequestHandler(http: HttpClient, service: SdkService): SdkReq
     httpHandlerConfigs: () => ({}),
     destroy() {}
   }
+}
+
+/**
+ * An answer the SDK could not read, as one line, or undefined for any other error. The SDK marks such an answer
+ * ($response) apart from an error the service itself sent ($fault): HTML from a proxy, or JSON from something
+ * that is not the service. Its own hint (a hidden field) is no use to a user.
+ */
+export function unreadableAnswer(error: unknown, service: SdkService, region: string): ActionError | undefined {
+  if (typeof error !== 'object' || error === null || !('$response' in error) || '$fault' in error) return undefined
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode
+  const what = untrusted((error as unknown as Error).message?.split('\n')[0] ?? '', 120)
+  return new ActionError(
+    `${service.name} in ${region} gave an answer that is not ${service.name}'s (HTTP ${status ?? 'status unknown'}: ${what}): a proxy, or ${service.endpoints}, may be sending the request somewhere else; check them, then rerun.`
+  )
 }

@@ -6,7 +6,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { ActionError } from '../common/errors.js'
 import { credentialsError } from './credentials.js'
-import { sdkRequestHandler } from './sdk-http.js'
+import { sdkRequestHandler, unreadableAnswer, type SdkService } from './sdk-http.js'
 import { type HttpClient } from '../http/http.js'
 import { apiKeyFromSecret, secretValuesOf } from '../hosts/lambda-env.js'
 import * as log from '../common/log.js'
@@ -21,17 +21,19 @@ export interface SecretReadOptions {
   http: HttpClient
 }
 
+const SECRETS_MANAGER: SdkService = {
+  name: 'Secrets Manager',
+  endpoints: 'AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_SECRETS_MANAGER',
+  region: "PIPECAT_API_KEY_SECRET_ARN's region",
+  answer: 'a secret'
+}
+
 export async function readApiKey(secretArn: string, options: SecretReadOptions): Promise<string> {
   // AWS_ENDPOINT_URL_SECRETS_MANAGER, when set, points the client elsewhere (the tests' emulator).
   const client = new SecretsManagerClient({
     region: options.region,
     maxAttempts: 3,
-    requestHandler: sdkRequestHandler(options.http, {
-      name: 'Secrets Manager',
-      endpoints: 'AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_SECRETS_MANAGER',
-      region: "PIPECAT_API_KEY_SECRET_ARN's region",
-      answer: 'a secret'
-    })
+    requestHandler: sdkRequestHandler(options.http, SECRETS_MANAGER)
   })
   let secretString: string | undefined
   try {
@@ -86,7 +88,10 @@ export function explainSecretsManagerError(error: unknown, secretArn: string, re
         `Secrets Manager refused to read ${secretArn} (InvalidRequestException: it is scheduled for deletion or disabled): restore the secret, or point PIPECAT_API_KEY_SECRET_ARN at another.`
       )
   }
-  return new ActionError(
-    `Could not read ${secretArn} from Secrets Manager in ${region} (${untrusted(name, 60) || 'no answer'}): rerun; if it persists, check the service's status and the function's network (in a VPC it needs a NAT gateway or a Secrets Manager VPC endpoint).`
+  return (
+    unreadableAnswer(error, SECRETS_MANAGER, region) ??
+    new ActionError(
+      `Could not read ${secretArn} from Secrets Manager in ${region} (${untrusted(name, 60) || 'no answer'}): rerun; if it persists, check the service's status and the function's network (in a VPC it needs a NAT gateway or a Secrets Manager VPC endpoint).`
+    )
   )
 }
