@@ -47,7 +47,8 @@ test('a set that turns ready up to 5 s after the PUT is noticed within half a se
     const { api, clock, reads, now } = slowSet(readyAtMs)
     const state = await waitForReady(api, NAME, { timeoutMs: 120_000, ...clock })
     expect(state.status).toBe('ready')
-    // Worst case it turned ready just after a read: that read's way back, one wait, the next read's way there.
+    // Times on slowSet's clock, which moves only on reads and sleeps, never the wall clock's. Worst case it turned
+    // ready just after a read: that read's way back, one wait, the next read's way there.
     expect(reads.at(-1)! - readyAtMs).toBeLessThanOrEqual(400 + READ_MS)
     expect(now() - readyAtMs).toBeLessThanOrEqual(400 + 1.5 * READ_MS)
     if (readyAtMs === 0) expect(reads).toHaveLength(1)
